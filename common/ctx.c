@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * One aio context: setup/teardown (cold) and submit/reap (hot).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "aioring.h"
+
+int aior_ctx_setup(struct aior_ctx *c, unsigned int depth,
+		   enum aior_reap_mode mode)
+{
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	if (!depth)
+		return -EINVAL;
+	ret = aior_sys->io_setup(depth, &c->io);
+	if (ret < 0) {
+		c->io = 0;
+		return ret;
+	}
+	c->depth = depth;
+	c->reap_mode = mode;
+	/* A ring we cannot read leaves ring_nr at 0: syscall reaping. */
+	if (mode == AIOR_REAP_RING && aior_ring_check(c->io, &c->ring_nr))
+		c->ring_nr = 0;
+	return 0;
+}
+
+void aior_ctx_teardown(struct aior_ctx *c)
+{
+	if (c->io)
+		aior_sys->io_destroy(c->io);
+	c->io = 0;
+	c->inflight = 0;
+	c->ring_nr = 0;
+}
+
+int aior_ctx_submit(struct aior_ctx *c, struct iocb **iocbs, long nr)
+{
+	int ret;
+
+	do {
+		ret = aior_sys->io_submit(c->io, nr, iocbs);
+	} while (ret == -EINTR);
+	c->st.submit_calls++;
+
+	if (ret > 0) {
+		c->inflight += ret;
+		c->st.submitted += ret;
+		return ret;
+	}
+	if (ret == 0 || ret == -EAGAIN || ret == -ENOMEM) {
+		/* The kernel took nothing for lack of room: backpressure. */
+		c->st.eagain++;
+		return -EAGAIN;
+	}
+	return ret;
+}
+
+static int reap_syscall(struct aior_ctx *c, struct io_event *events,
+			unsigned int max)
+{
+	struct timespec zero = { 0, 0 };
+	int ret;
+
+	do {
+		ret = aior_sys->io_getevents(c->io, 0, max, events, &zero);
+	} while (ret == -EINTR);
+	c->st.getevents_calls++;
+	if (ret > 0)
+		c->st.reaped_syscall += ret;
+	return ret;
+}
+
+int aior_ctx_reap(struct aior_ctx *c, struct io_event *events,
+		  unsigned int max)
+{
+	int ret = 0;
+
+	if (!c->inflight || !max)
+		return 0;
+	if (max > c->inflight)
+		max = c->inflight;
+	if (__atomic_exchange_n(&c->reaping, 1, __ATOMIC_ACQUIRE))
+		return 0;
+
+	if (c->ring_nr) {
+		ret = aior_ring_reap(c->io, c->ring_nr, events, max);
+		if (ret >= 0) {
+			c->st.reaped_ring += ret;
+			goto out;
+		}
+		c->st.ring_fallbacks++;
+	}
+	ret = reap_syscall(c, events, max);
+out:
+	if (ret > 0)
+		c->inflight -= ret;
+	__atomic_store_n(&c->reaping, 0, __ATOMIC_RELEASE);
+	return ret;
+}
+
+int aior_ctx_wait(struct aior_ctx *c, struct io_event *events,
+		  unsigned int min, unsigned int max,
+		  const struct timespec *timeout)
+{
+	struct timespec ts, *tp = NULL;
+	int got, ret;
+
+	got = aior_ctx_reap(c, events, max);
+	if (got < 0)
+		return got;
+	if ((unsigned int)got >= min || !c->inflight)
+		return got;
+
+	/*
+	 * What we reaped is gone from the ring: ask the kernel only for what
+	 * is still in flight, or io_getevents() would wait for events that
+	 * will never come (fio 3.33's libaio can hang exactly so).
+	 */
+	min -= got;
+	if (min > c->inflight)
+		min = c->inflight;
+	max -= got;
+	if (max > c->inflight)
+		max = c->inflight;
+	if (timeout) {
+		ts = *timeout;
+		tp = &ts;
+	}
+	if (__atomic_exchange_n(&c->reaping, 1, __ATOMIC_ACQUIRE))
+		return got;
+	ret = aior_sys->io_getevents(c->io, min, max, events + got, tp);
+	c->st.getevents_calls++;
+	if (ret > 0) {
+		c->st.reaped_syscall += ret;
+		c->inflight -= ret;
+	}
+	__atomic_store_n(&c->reaping, 0, __ATOMIC_RELEASE);
+	if (ret < 0)
+		return got ? got : ret;
+	return got + ret;
+}

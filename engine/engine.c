@@ -1,0 +1,796 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libaioring: a fio external ioengine driving Linux native AIO the way
+ * SPDK's AIO bdev does: preadv/pwritev iocbs handed to io_submit() with
+ * EAGAIN as backpressure, completions reaped from the kernel's ring in
+ * user space, a poller over one context per file, and a reset that drains
+ * every in-flight request before it reports.
+ *
+ * Read in the order fio calls it: init, post_init, open/close, prep,
+ * queue, commit, getevents, event, cleanup.
+ *
+ * Accounting invariant: every request fio believes in flight is in
+ * exactly one place: a submission queue (queued, not yet accepted), a
+ * context (accepted by the kernel), or the parked array (completed,
+ * waiting for getevents() to report it).  Nothing leaves one place
+ * without entering the next, so nothing is lost.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+/* The seed re-polls in-flight counts on a 500 us timer during a reset. */
+#define AIOR_DRAIN_RETRY_NS	500000ull
+
+extern const char fio_version_string[];
+
+static inline struct aior_data *job_data(struct thread_data *td)
+{
+	return td->io_ops_data;
+}
+
+/* ---- init / post_init: cold setup ---- */
+
+static int fio_aior_init(struct thread_data *td)
+{
+	struct aior_data *ld;
+
+	/*
+	 * Struct layouts may change between fio releases without the ops
+	 * version changing: run only under the fio we were built against.
+	 */
+	if (strcmp(fio_version_string, AIOR_FIO_VERSION)) {
+		log_err("libaioring: built for %s, loaded by %s: rebuild the "
+			"engine against this fio's source\n", AIOR_FIO_VERSION,
+			fio_version_string);
+		return 1;
+	}
+
+	ld = calloc(1, sizeof(*ld));
+	if (!ld)
+		return 1;
+	ld->group.efd = -1;
+	ld->depth = td->o.iodepth ? td->o.iodepth : 1;
+	ld->events = calloc(ld->depth, sizeof(*ld->events));
+	ld->parked = calloc(ld->depth, sizeof(*ld->parked));
+	td->io_ops_data = ld;
+	if (!ld->events || !ld->parked)
+		return 1;
+	return 0;
+}
+
+static int setup_queues(struct thread_data *td, struct aior_data *ld,
+			unsigned int nr, unsigned int ring)
+{
+	struct aior_options *o = td->eo;
+	unsigned int i;
+	int ret;
+
+	ld->sqs = calloc(nr, sizeof(*ld->sqs));
+	ld->dirty = calloc(nr, sizeof(*ld->dirty));
+	if (!ld->sqs || !ld->dirty)
+		return -ENOMEM;
+	ld->nr_sqs = nr;
+	ret = aior_group_init(&ld->group, nr, o->wait_mode);
+	if (ret)
+		return ret;
+
+	for (i = 0; i < nr; i++) {
+		struct aior_sq *sq = &ld->sqs[i];
+
+		sq->iocbs = calloc(ld->depth, sizeof(*sq->iocbs));
+		if (!sq->iocbs)
+			return -ENOMEM;
+		ret = aior_ctx_setup(&sq->ctx, ring, o->reap_mode);
+		if (ret)
+			return ret;
+		aior_group_add(&ld->group, &sq->ctx);
+	}
+	return 0;
+}
+
+/* Undo setup_queues(), however far it got. */
+static void free_queues(struct aior_data *ld)
+{
+	unsigned int i;
+
+	for (i = 0; i < ld->nr_sqs; i++) {
+		aior_ctx_teardown(&ld->sqs[i].ctx);
+		free(ld->sqs[i].iocbs);
+	}
+	free(ld->sqs);
+	free(ld->dirty);
+	ld->sqs = NULL;
+	ld->dirty = NULL;
+	ld->nr_sqs = 0;
+	ld->nr_dirty = 0;
+	aior_group_destroy(&ld->group);
+}
+
+/*
+ * The aio contexts belong to the job's process (or thread), so they are
+ * made here, not in init, which may run elsewhere.
+ */
+static int fio_aior_post_init(struct thread_data *td)
+{
+	struct aior_options *o = td->eo;
+	struct aior_data *ld = job_data(td);
+	unsigned int nr = td->files_index ? td->files_index : 1;
+	unsigned int ring = o->ring_entries ? o->ring_entries : ld->depth;
+	int ret;
+
+	if (o->ctx_mode == AIOR_CTX_SHARED)
+		nr = 1;
+	ret = setup_queues(td, ld, nr, ring);
+	if (ret == -EAGAIN && nr > 1) {
+		/* fs.aio-max-nr: one shared context may still fit. */
+		free_queues(ld);
+		ret = setup_queues(td, ld, 1, ring);
+		if (!ret) {
+			log_info("libaioring: job '%s': fs.aio-max-nr leaves no "
+				 "room for %u per-file contexts of %u events; "
+				 "using one shared context\n", td->o.name, nr,
+				 ring);
+			ld->cnt.ctx_fallbacks++;
+		}
+		nr = 1;
+	}
+	if (ret) {
+		if (ret == -ENOMEM)
+			log_err("libaioring: job '%s': out of memory\n",
+				td->o.name);
+		else
+			aior_report_setup_error(td, ret, ring, nr);
+		free_queues(ld);
+		td_verror(td, -ret, "io_setup");
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- open / close ---- */
+
+/*
+ * The block sizes, offsets and alignment of the job against the file's
+ * logical block size, before any I/O: the kernel would only say EINVAL
+ * on the first request.  Returns 0 or 1 after saying what is wrong.
+ */
+static int check_direct_geometry(struct thread_data *td, struct fio_file *f,
+				 uint32_t lbs)
+{
+	static const char *const dname[] = { "read", "write", "trim" };
+	struct thread_options *to = &td->o;
+	int d, i;
+
+	if (to->bs_unaligned) {
+		log_err("libaioring: %s: bs_unaligned is set, but direct=1 "
+			"needs block sizes that are multiples of the logical "
+			"block size %u\n", f->file_name, lbs);
+		return 1;
+	}
+	for (d = DDIR_READ; d <= DDIR_TRIM; d++) {
+		const unsigned long long v[] = {
+			to->bs[d], to->min_bs[d], to->max_bs[d], to->ba[d],
+		};
+		static const char *const vname[] = {
+			"bs", "bs (min)", "bs (max)", "blockalign",
+		};
+
+		if ((d == DDIR_READ && !td_read(td)) ||
+		    (d == DDIR_WRITE && !td_write(td)) ||
+		    (d == DDIR_TRIM && !td_trim(td)))
+			continue;
+		for (i = 0; i < (int)(sizeof(v) / sizeof(v[0])); i++) {
+			if (v[i] && !aior_aligned(v[i], lbs)) {
+				log_err("libaioring: %s: %s %s=%llu is not a "
+					"multiple of the logical block size "
+					"%u (direct=1 needs sizes and offsets "
+					"aligned to it)\n", f->file_name,
+					dname[d], vname[i], v[i], lbs);
+				return 1;
+			}
+		}
+		for (i = 0; i < (int)to->bssplit_nr[d]; i++) {
+			unsigned long long bs = to->bssplit[d][i].bs;
+
+			if (!aior_aligned(bs, lbs)) {
+				log_err("libaioring: %s: %s bssplit entry %llu "
+					"is not a multiple of the logical "
+					"block size %u (direct=1)\n",
+					f->file_name, dname[d], bs, lbs);
+				return 1;
+			}
+		}
+	}
+	if (!aior_aligned(f->file_offset, lbs)) {
+		log_err("libaioring: %s: offset=%llu is not a multiple of the "
+			"logical block size %u (direct=1)\n", f->file_name,
+			(unsigned long long)f->file_offset, lbs);
+		return 1;
+	}
+	return 0;
+}
+
+static int setup_geometry(struct thread_data *td, struct fio_file *f,
+			  struct aior_file *af, int fd)
+{
+	struct aior_options *o = td->eo;
+	struct aior_geometry geo;
+	enum aior_bs_err why;
+	bool mismatch;
+	uint32_t bs;
+	int ret;
+
+	ret = aior_geometry(fd, af->is_blockdev, &geo);
+	if (ret) {
+		log_err("libaioring: %s: cannot read its block size: %s\n",
+			f->file_name, strerror(-ret));
+		return -ret;
+	}
+	if (aior_bs_resolve(geo.lbs, o->block_size, &bs, &mismatch, &why)) {
+		log_err("libaioring: %s: aio_block_size=%u: %s (detected %u)\n",
+			f->file_name, o->block_size, aior_bs_strerror(why),
+			geo.lbs);
+		return EINVAL;
+	}
+	if (mismatch)
+		log_info("libaioring: %s: aio_block_size=%u differs from the "
+			 "detected block size %u\n", f->file_name, bs, geo.lbs);
+	if (af->is_blockdev && !aior_aligned(geo.size, bs)) {
+		log_err("libaioring: %s: size %llu is not a multiple of the "
+			"block size %u\n", f->file_name,
+			(unsigned long long)geo.size, bs);
+		return EINVAL;
+	}
+	af->lbs = bs;
+	/* The seed keeps the detected size as the memory alignment. */
+	af->mem_align = geo.mem_align > 1 ? geo.mem_align : 1;
+	if (check_direct_geometry(td, f, bs))
+		return EINVAL;
+	return 0;
+}
+
+static int open_flags(struct thread_data *td, const struct fio_file *f)
+{
+	int flags = td->o.sync_io;
+
+	if (td_write(td) || td_trim(td)) {
+		flags |= read_only ? O_RDONLY : O_RDWR;
+		if (f->filetype == FIO_TYPE_FILE && td->o.allow_create)
+			flags |= O_CREAT;
+	} else {
+		flags |= O_RDONLY;
+	}
+	return flags;
+}
+
+static int fio_aior_open_file(struct thread_data *td, struct fio_file *f)
+{
+	struct aior_options *o = td->eo;
+	struct aior_data *ld = job_data(td);
+	struct aior_open_req req = {
+		.path = f->file_name,
+		.flags = open_flags(td, f),
+		.direct = td->o.odirect,
+		.allow_buffered = o->direct_fallback,
+	};
+	struct aior_open_res res;
+	struct aior_file *af;
+	int ret;
+
+	ret = aior_open(&req, &res);
+	if (ret) {
+		if (ret == -EINVAL && req.direct)
+			log_err("libaioring: %s: the file system refuses "
+				"O_DIRECT (EINVAL) and direct_fallback=0\n",
+				f->file_name);
+		else if (ret == -ENOTBLK)
+			log_err("libaioring: %s: neither a regular file nor a "
+				"block device\n", f->file_name);
+		else
+			log_err("libaioring: %s: cannot open for %s: %s\n",
+				f->file_name,
+				(req.flags & O_ACCMODE) == O_RDONLY ?
+				"reading" : "reading and writing",
+				strerror(-ret));
+		td_verror(td, ret == -ENOTBLK ? EINVAL : -ret, "open");
+		return 1;
+	}
+
+	af = f->engine_data;
+	if (!af) {
+		af = calloc(1, sizeof(*af));
+		if (!af) {
+			ret = ENOMEM;
+			goto fail;
+		}
+		f->engine_data = af;
+	}
+	af->sq = &ld->sqs[ld->nr_sqs > 1 ? f->fileno % ld->nr_sqs : 0];
+	af->direct = res.direct;
+	af->is_blockdev = res.is_blockdev;
+	af->lbs = 0;
+	af->mem_align = 1;
+
+	if (res.fell_back) {
+		ld->cnt.direct_fallbacks++;
+		if (!ld->said_fallback)
+			log_info("libaioring: %s: the file system refuses "
+				 "O_DIRECT; using buffered I/O "
+				 "(direct_fallback=0 makes this an error)\n",
+				 f->file_name);
+		ld->said_fallback = true;
+	}
+	if (af->direct) {
+		ret = setup_geometry(td, f, af, res.fd);
+		if (ret)
+			goto fail;
+	}
+	f->fd = res.fd;
+	return 0;
+fail:
+	close(res.fd);
+	td_verror(td, ret, "open");
+	return 1;
+}
+
+static int quiesce(struct thread_data *td, struct aior_data *ld,
+		   const char *why);
+
+static int fio_aior_close_file(struct thread_data *td, struct fio_file *f)
+{
+	struct aior_data *ld = job_data(td);
+	struct aior_file *af = f->engine_data;
+	int ret = 0;
+
+	/*
+	 * fio closes a file once no io_u holds it, so nothing of it should
+	 * be in flight; drain anyway rather than close under the kernel.
+	 */
+	if (ld && af && (af->sq->n || af->sq->ctx.inflight))
+		quiesce(td, ld, "close");
+	if (f->fd != -1 && close(f->fd) < 0)
+		ret = errno;
+	f->fd = -1;
+	free(af);
+	f->engine_data = NULL;
+	return ret;
+}
+
+/* ---- prep / queue / commit: the hot submit path ---- */
+
+static int fio_aior_prep(struct thread_data *td, struct io_u *io_u)
+{
+	struct aior_data *ld = job_data(td);
+	struct aior_req *req = io_u->engine_data;
+	struct aior_file *af = io_u->file->engine_data;
+	void *buf = io_u->xfer_buf;
+
+	req->bounced = false;
+	if (!ddir_rw(io_u->ddir))
+		return 0;
+
+	if (af->direct && aior_bounce_needed(buf, af->mem_align)) {
+		buf = aior_bounce_begin(&req->bounce, buf, io_u->xfer_buflen,
+					af->mem_align,
+					io_u->ddir == DDIR_WRITE);
+		if (!buf)
+			return ENOMEM;
+		req->bounced = true;
+		ld->cnt.bounces++;
+	}
+	req->iov.iov_base = buf;
+	req->iov.iov_len = io_u->xfer_buflen;
+	if (io_u->ddir == DDIR_READ)
+		io_prep_preadv(&req->iocb, io_u->file->fd, &req->iov, 1,
+			       io_u->offset);
+	else
+		io_prep_pwritev(&req->iocb, io_u->file->fd, &req->iov, 1,
+				io_u->offset);
+	req->iocb.data = io_u;
+	aior_group_prep_iocb(&ld->group, &req->iocb);
+	return 0;
+}
+
+/* fio stamps issue time itself unless told we do: after io_submit(). */
+static void mark_issued(struct thread_data *td, struct iocb **iocbs,
+			unsigned int nr)
+{
+	struct timespec now;
+	unsigned int i;
+
+	io_u_mark_submit(td, nr);
+	if (!fio_fill_issue_time(td))
+		return;
+	fio_gettime(&now, NULL);
+	for (i = 0; i < nr; i++) {
+		struct io_u *io_u = iocbs[i]->data;
+
+		io_u->issue_time = now;
+		io_u_queued(td, io_u);
+	}
+	if (td->o.read_iolog_file)
+		td->last_issue = now;
+}
+
+/* Complete @iocb's request with @res (-errno) through getevents(). */
+static void park(struct aior_data *ld, struct iocb *iocb, long res)
+{
+	struct io_event *ev = &ld->parked[ld->nr_parked++];
+
+	ev->data = iocb->data;
+	ev->obj = iocb;
+	ev->res = (unsigned long)res;
+	ev->res2 = 0;
+}
+
+static void sq_mark_dirty(struct aior_data *ld, struct aior_sq *sq)
+{
+	if (!sq->dirty) {
+		sq->dirty = true;
+		ld->dirty[ld->nr_dirty++] = sq;
+	}
+}
+
+/*
+ * Hand what @sq holds to the kernel.  EAGAIN with requests in flight is
+ * backpressure: stop, the next reap makes room and getevents() comes
+ * back here.  EAGAIN with nothing in flight is retried for
+ * stall_timeout, then every queued request fails with EAGAIN.  Any other
+ * error fails the one iocb the kernel rejected and goes on with the rest.
+ * Returns 0, or -EAGAIN when iocbs are left in the queue.
+ */
+static int sq_submit(struct thread_data *td, struct aior_data *ld,
+		     struct aior_sq *sq)
+{
+	struct aior_options *o = td->eo;
+	uint64_t stall_start = 0;
+
+	while (sq->head < sq->n) {
+		struct iocb **iocbs = sq->iocbs + sq->head;
+		int ret = aior_ctx_submit(&sq->ctx, iocbs, sq->n - sq->head);
+
+		if (ret > 0) {
+			mark_issued(td, iocbs, ret);
+			sq->head += ret;
+			stall_start = 0;
+		} else if (ret == -EAGAIN) {
+			uint64_t now;
+
+			if (aior_group_inflight(&ld->group))
+				return -EAGAIN;
+			now = aior_now_ns();
+			if (!stall_start) {
+				stall_start = now;
+			} else if (now - stall_start >
+				   o->stall_timeout * 1000000ull) {
+				log_err("libaioring: job '%s': io_submit() "
+					"refused every request (EAGAIN) for "
+					"%u ms with nothing in flight: aio "
+					"appears stalled, failing %u "
+					"request(s)\n", td->o.name,
+					o->stall_timeout, sq->n - sq->head);
+				while (sq->head < sq->n)
+					park(ld, sq->iocbs[sq->head++], -EAGAIN);
+				break;
+			}
+			usleep(1);
+		} else {
+			/* The kernel rejected iocbs[0]: fail it alone. */
+			ld->cnt.submit_errors++;
+			park(ld, iocbs[0], ret);
+			sq->head++;
+		}
+	}
+	sq->head = sq->n = 0;
+	return 0;
+}
+
+/* Submit every queue with iocbs; keep those the kernel had no room for. */
+static void submit_dirty(struct thread_data *td, struct aior_data *ld)
+{
+	unsigned int i, kept = 0;
+
+	for (i = 0; i < ld->nr_dirty; i++) {
+		struct aior_sq *sq = ld->dirty[i];
+
+		if (sq_submit(td, ld, sq))
+			ld->dirty[kept++] = sq;
+		else
+			sq->dirty = false;
+	}
+	ld->nr_dirty = kept;
+}
+
+/*
+ * The seed's reset: stop submitting, wait until every context of the job
+ * has nothing in flight, then carry on.  Queued iocbs are submitted first
+ * (the kernel may take them only as others complete).  Completions are
+ * parked for getevents().  Bounded by drain_timeout.
+ */
+static int quiesce(struct thread_data *td, struct aior_data *ld,
+		   const char *why)
+{
+	struct aior_options *o = td->eo;
+	uint64_t start = aior_now_ns(), took;
+	uint64_t limit = o->drain_timeout * 1000000ull;
+	int ret = 0;
+
+	for (;;) {
+		unsigned int got;
+
+		submit_dirty(td, ld);
+		ret = aior_group_drain(&ld->group, ld->parked + ld->nr_parked,
+				       ld->depth - ld->nr_parked, &got,
+				       AIOR_DRAIN_RETRY_NS, limit);
+		ld->nr_parked += got;
+		if (ret || !ld->nr_dirty)
+			break;
+		if (aior_now_ns() - start >= limit) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+	}
+
+	took = aior_now_ns() - start;
+	ld->cnt.drains++;
+	ld->cnt.drain_total_ns += took;
+	if (took > ld->cnt.drain_max_ns)
+		ld->cnt.drain_max_ns = took;
+	if (ret == -ETIMEDOUT)
+		log_err("libaioring: job '%s': %s: %u request(s) still in "
+			"flight after drain_timeout=%u ms: the device is not "
+			"completing I/O\n", td->o.name, why,
+			aior_group_inflight(&ld->group), o->drain_timeout);
+	else if (ret)
+		log_err("libaioring: job '%s': %s: draining failed: %s\n",
+			td->o.name, why, strerror(-ret));
+	return ret;
+}
+
+/* flush and trim go through the drain: they must not overtake writes. */
+static enum fio_q_status queue_sync(struct thread_data *td,
+				    struct aior_data *ld, struct io_u *io_u)
+{
+	struct aior_file *af = io_u->file->engine_data;
+	int ret;
+
+	ret = quiesce(td, ld, io_u->ddir == DDIR_TRIM ? "trim" : "flush");
+	if (ret) {
+		io_u->error = -ret;
+		return FIO_Q_COMPLETED;
+	}
+	if (io_u->ddir != DDIR_TRIM) {
+		do_io_u_sync(td, io_u);
+		return FIO_Q_COMPLETED;
+	}
+	ret = aior_trim(io_u->file->fd, af->is_blockdev, io_u->offset,
+			io_u->xfer_buflen);
+	if (ret) {
+		io_u->error = -ret;
+		if ((ret == -EOPNOTSUPP || ret == -ENOTTY) && !af->trim_refused) {
+			log_err("libaioring: %s: trim is not supported here "
+				"(%s): it needs discard on a block device or "
+				"hole punching on a file\n",
+				io_u->file->file_name, strerror(-ret));
+			af->trim_refused = true;
+		}
+	}
+	return FIO_Q_COMPLETED;
+}
+
+static enum fio_q_status fio_aior_queue(struct thread_data *td,
+					struct io_u *io_u)
+{
+	struct aior_options *o = td->eo;
+	struct aior_data *ld = job_data(td);
+	struct aior_req *req = io_u->engine_data;
+	struct aior_sq *sq;
+
+	fio_ro_check(td, io_u);
+
+	if (!ddir_rw(io_u->ddir))
+		return queue_sync(td, ld, io_u);
+
+	if (o->reset_every && ++ld->since_reset >= o->reset_every) {
+		ld->since_reset = 0;
+		ld->cnt.resets++;
+		if (quiesce(td, ld, "reset")) {
+			io_u->error = ETIMEDOUT;
+			return FIO_Q_COMPLETED;
+		}
+	}
+
+	sq = ((struct aior_file *)io_u->file->engine_data)->sq;
+	if (o->submit_mode == AIOR_SUBMIT_SINGLE) {
+		struct iocb *iocb = &req->iocb;
+		int ret = aior_ctx_submit(&sq->ctx, &iocb, 1);
+
+		if (ret > 0) {
+			mark_issued(td, &iocb, 1);
+			return FIO_Q_QUEUED;
+		}
+		if (ret == -EAGAIN && aior_group_inflight(&ld->group)) {
+			/* Backpressure: fio reaps, then queues it again. */
+			return FIO_Q_BUSY;
+		}
+		if (ret == -EAGAIN) {
+			/* Nothing to reap: the queue's stall logic decides. */
+			sq->iocbs[sq->n++] = iocb;
+			sq_mark_dirty(ld, sq);
+			return FIO_Q_QUEUED;
+		}
+		ld->cnt.submit_errors++;
+		io_u->error = -ret;
+		return FIO_Q_COMPLETED;
+	}
+
+	if (sq->n == ld->depth) {
+		/* Compact what a partial submit left behind. */
+		memmove(sq->iocbs, sq->iocbs + sq->head,
+			(sq->n - sq->head) * sizeof(*sq->iocbs));
+		sq->n -= sq->head;
+		sq->head = 0;
+	}
+	sq->iocbs[sq->n++] = &req->iocb;
+	sq_mark_dirty(ld, sq);
+	return FIO_Q_QUEUED;
+}
+
+static int fio_aior_commit(struct thread_data *td)
+{
+	struct aior_data *ld = job_data(td);
+
+	if (ld->nr_dirty)
+		submit_dirty(td, ld);
+	return 0;
+}
+
+/* ---- getevents / event: the hot completion path ---- */
+
+static unsigned int take_parked(struct aior_data *ld, unsigned int at,
+				unsigned int max)
+{
+	unsigned int n = ld->nr_parked;
+
+	if (!n)
+		return 0;
+	if (n > max - at)
+		n = max - at;
+	memcpy(ld->events + at, ld->parked, n * sizeof(*ld->events));
+	ld->nr_parked -= n;
+	memmove(ld->parked, ld->parked + n,
+		ld->nr_parked * sizeof(*ld->parked));
+	return n;
+}
+
+static int fio_aior_getevents(struct thread_data *td, unsigned int min,
+			      unsigned int max, const struct timespec *t)
+{
+	struct aior_data *ld = job_data(td);
+	unsigned int got = 0;
+	int ret;
+
+	if (max > ld->depth)
+		max = ld->depth;
+	if (min > max)
+		min = max;
+
+	for (;;) {
+		if (ld->nr_dirty)
+			submit_dirty(td, ld);
+		got += take_parked(ld, got, max);
+
+		ret = aior_group_wait(&ld->group, ld->events + got,
+				      got < min ? min - got : 0, max - got, t);
+		if (ret < 0)
+			return got ? (int)got : ret;
+		got += ret;
+		if (got >= min || t)
+			break;
+		/*
+		 * Short of min with no timeout: requests are still queued
+		 * (the kernel had no room) or parked; go round again.
+		 */
+		if (!ld->nr_dirty && !ld->nr_parked &&
+		    !aior_group_inflight(&ld->group))
+			break;
+	}
+	return (int)got;
+}
+
+static struct io_u *fio_aior_event(struct thread_data *td, int event)
+{
+	struct aior_data *ld = job_data(td);
+	struct io_event *ev = &ld->events[event];
+	struct io_u *io_u = ev->data;
+	struct aior_req *req = io_u->engine_data;
+	/* The kernel writes a signed result; libaio declares it unsigned. */
+	long res = (long)ev->res;
+
+	if (req->bounced)
+		aior_bounce_end(&req->bounce, res > 0 ? (size_t)res : 0,
+				io_u->ddir == DDIR_READ);
+
+	if (res < 0)
+		io_u->error = (int)-res;
+	else if (res == 0 && io_u->xfer_buflen)
+		io_u->error = EIO;	/* nothing moved: fio's "full resid" */
+	else if ((unsigned long long)res > io_u->xfer_buflen)
+		io_u->error = EIO;
+	else
+		io_u->resid = io_u->xfer_buflen - res;
+	return io_u;
+}
+
+/* ---- cleanup ---- */
+
+static void fio_aior_cleanup(struct thread_data *td)
+{
+	struct aior_options *o = td->eo;
+	struct aior_data *ld = job_data(td);
+
+	if (!ld)
+		return;
+	/*
+	 * fio reaps what it has in flight before it gets here; anything left
+	 * is drained (bounded) so no context is destroyed under the kernel.
+	 */
+	if (ld->nr_sqs && (ld->nr_dirty || aior_group_inflight(&ld->group)))
+		quiesce(td, ld, "cleanup");
+	if (o && o->engine_stats && ld->nr_sqs)
+		aior_report_counters(td, ld);
+	free_queues(ld);
+	free(ld->events);
+	free(ld->parked);
+	free(ld);
+	td->io_ops_data = NULL;
+}
+
+static int fio_aior_io_u_init(struct thread_data *td, struct io_u *io_u)
+{
+	io_u->engine_data = calloc(1, sizeof(struct aior_req));
+	return io_u->engine_data ? 0 : 1;
+}
+
+static void fio_aior_io_u_free(struct thread_data *td, struct io_u *io_u)
+{
+	struct aior_req *req = io_u->engine_data;
+
+	if (req) {
+		aior_bounce_free(&req->bounce);
+		free(req);
+	}
+	io_u->engine_data = NULL;
+}
+
+/*
+ * Not .cancel: in fio 3.33 a cancel that returns 0 lets fio free io_us
+ * the kernel still writes into.  FIO_NO_OFFLOAD: only the job's own
+ * thread queues and reaps.
+ */
+__attribute__((visibility("default")))
+struct ioengine_ops ioengine = {
+	.name			= "libaioring",
+	.version		= FIO_IOOPS_VERSION,
+	.flags			= FIO_ASYNCIO_SETS_ISSUE_TIME | FIO_NO_OFFLOAD |
+				  FIO_NOFILEHASH,
+	.init			= fio_aior_init,
+	.post_init		= fio_aior_post_init,
+	.open_file		= fio_aior_open_file,
+	.close_file		= fio_aior_close_file,
+	.get_file_size		= generic_get_file_size,
+	.prep			= fio_aior_prep,
+	.queue			= fio_aior_queue,
+	.commit			= fio_aior_commit,
+	.getevents		= fio_aior_getevents,
+	.event			= fio_aior_event,
+	.cleanup		= fio_aior_cleanup,
+	.io_u_init		= fio_aior_io_u_init,
+	.io_u_free		= fio_aior_io_u_free,
+	.options		= aior_fio_options,
+	.option_struct_size	= sizeof(struct aior_options),
+};

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Private state of the libaioring fio engine, shared by engine.c (the
+ * hooks), options.c (the option table) and report.c (what it prints).
+ * Includes fio's headers: nothing in common/ may include this.
+ */
+#ifndef AIOR_ENGINE_H
+#define AIOR_ENGINE_H
+
+#include "fio.h"
+#include "optgroup.h"
+
+#include "aioring.h"
+
+enum aior_ctx_mode {
+	AIOR_CTX_PER_FILE = 0,	/* the seed's channel per (file, thread) */
+	AIOR_CTX_SHARED,	/* one context for all of a job's files */
+};
+
+enum aior_submit_mode {
+	AIOR_SUBMIT_BATCH = 0,	/* queue, then one io_submit() per commit */
+	AIOR_SUBMIT_SINGLE,	/* the seed's io_submit() per request */
+};
+
+/* Engine options; fio fills this from the job file. */
+struct aior_options {
+	void *pad;		/* fio treats an option at offset 0 as unset */
+	unsigned int ctx_mode;
+	unsigned int ring_entries;
+	unsigned int reap_mode;
+	unsigned int wait_mode;
+	unsigned int submit_mode;
+	unsigned int direct_fallback;
+	unsigned int block_size;
+	unsigned int reset_every;
+	unsigned int drain_timeout;	/* ms */
+	unsigned int stall_timeout;	/* ms */
+	unsigned int engine_stats;
+};
+
+extern struct fio_option aior_fio_options[];
+
+/*
+ * A submission queue: the iocbs fio has queued for one context and we
+ * have not yet handed to the kernel.  [head, n) is what is left to submit
+ * after a partial io_submit().
+ */
+struct aior_sq {
+	struct aior_ctx ctx;
+	struct iocb **iocbs;
+	unsigned int head;
+	unsigned int n;
+	bool dirty;		/* on the job's dirty list */
+};
+
+/* Per open file (fio_file->engine_data). */
+struct aior_file {
+	struct aior_sq *sq;	/* own (per-file mode) or the shared one */
+	uint32_t lbs;		/* logical block size in force; 0 if buffered */
+	uint32_t mem_align;	/* buffer alignment O_DIRECT needs; 1 if none */
+	bool direct;		/* the fd has O_DIRECT */
+	bool is_blockdev;
+	bool trim_refused;	/* said once that trim is not supported */
+};
+
+/* Per io_u (io_u->engine_data). */
+struct aior_req {
+	struct iocb iocb;
+	struct iovec iov;
+	struct aior_bounce bounce;
+	bool bounced;
+};
+
+/* Counters the engine keeps on top of each context's own. */
+struct aior_counters {
+	uint64_t resets;
+	uint64_t drain_max_ns;
+	uint64_t drain_total_ns;
+	uint64_t drains;
+	uint64_t bounces;
+	uint64_t direct_fallbacks;
+	uint64_t submit_errors;		/* iocbs io_submit() rejected */
+	uint64_t ctx_fallbacks;		/* per-file contexts became shared */
+};
+
+/* Per job (td->io_ops_data). */
+struct aior_data {
+	struct aior_group group;
+	struct aior_sq *sqs;		/* nr_sqs of them */
+	unsigned int nr_sqs;
+	struct aior_sq **dirty;		/* queues with iocbs to submit */
+	unsigned int nr_dirty;
+	unsigned int depth;		/* fio's iodepth: requests per job */
+
+	struct io_event *events;	/* what getevents() hands event() */
+	struct io_event *parked;	/* reaped early (drains) or failed */
+	unsigned int nr_parked;
+
+	unsigned int since_reset;	/* requests since the last reset */
+	bool said_fallback;
+	struct aior_counters cnt;
+};
+
+/* report.c */
+void aior_report_setup_error(struct thread_data *td, int err,
+			     unsigned int depth, unsigned int nr_ctx);
+void aior_report_counters(struct thread_data *td, const struct aior_data *ld);
+
+#endif /* AIOR_ENGINE_H */

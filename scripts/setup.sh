@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Install what a fresh Debian/Ubuntu machine lacks to build and test
+# libaioring, and prepare the source of the *installed* fio version,
+# configured, so the engine is built against the very headers of the fio
+# that will load it.  Idempotent: a second run only checks.
+#
+# Prints, as its last line, the fio source directory to build against.
+#
+# Environment:
+#   FIO_SRC       use this configured fio tree instead (skips the download)
+#   AIOR_CACHE    where the fio source is kept (default ~/.cache/libaioring)
+#   AIOR_NO_APT=1 never call apt-get (everything is already installed)
+set -euo pipefail
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || die "not root and no sudo: install the packages listed in README.md by hand"
+	SUDO=sudo
+fi
+
+PKGS=(build-essential cmake pkg-config fio libaio-dev check python3
+      dpkg-dev e2fsprogs util-linux procps gnuplot-nox)
+
+apt_updated=0
+apt_update() {
+	[ "$apt_updated" = 1 ] && return
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+	apt_updated=1
+}
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	[ "${AIOR_NO_APT:-0}" = 1 ] && die "missing packages: ${missing[*]}"
+	say "installing ${missing[*]}"
+	apt_update
+	$SUDO env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+if [ -n "${FIO_SRC:-}" ]; then
+	[ -f "$FIO_SRC/ioengines.h" ] || die "FIO_SRC=$FIO_SRC has no ioengines.h: not a fio source tree"
+	[ -f "$FIO_SRC/config-host.h" ] || (cd "$FIO_SRC" && ./configure >&2)
+	[ -f "$FIO_SRC/FIO-VERSION-FILE" ] || (cd "$FIO_SRC" && sh FIO-VERSION-GEN >&2)
+	echo "$FIO_SRC"
+	exit 0
+fi
+
+fio_pkgver=$(dpkg-query -W -f='${Version}' fio)          # e.g. 3.33-3
+fio_upver=${fio_pkgver#*:}; fio_upver=${fio_upver%-*}    # e.g. 3.33
+cache=${AIOR_CACHE:-$HOME/.cache/libaioring}
+src="$cache/fio-$fio_pkgver/fio-$fio_upver"
+
+if [ ! -f "$src/config-host.h" ] || [ ! -f "$src/FIO-VERSION-FILE" ]; then
+	# apt-get source needs a deb-src entry; add one mirroring the
+	# machine's own Debian sources if there is none.
+	if ! grep -rqsE '^(deb-src|Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+		codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+		say "adding a deb-src entry for $codename"
+		$SUDO tee /etc/apt/sources.list.d/libaioring-src.sources >/dev/null <<SRC
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: $codename $codename-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+		apt_updated=0
+	fi
+	apt_update
+	rm -rf "$cache/fio-$fio_pkgver"
+	mkdir -p "$cache/fio-$fio_pkgver"
+	say "fetching the source of fio $fio_pkgver"
+	(cd "$cache/fio-$fio_pkgver" && apt-get source -qq "fio=$fio_pkgver" >&2) ||
+		die "apt-get source fio=$fio_pkgver failed; point FIO_SRC at a fio $fio_upver tree"
+	[ -d "$src" ] || die "expected $src after apt-get source"
+	say "configuring $src"
+	(cd "$src" && ./configure >"$src/configure.log" 2>&1) ||
+		die "fio ./configure failed, see $src/configure.log"
+	(cd "$src" && sh FIO-VERSION-GEN >&2)
+fi
+echo "$src"
