@@ -776,8 +776,7 @@ __attribute__((visibility("default")))
 struct ioengine_ops ioengine = {
 	.name			= "libaioring",
 	.version		= FIO_IOOPS_VERSION,
-	.flags			= FIO_ASYNCIO_SETS_ISSUE_TIME | FIO_NO_OFFLOAD |
-				  FIO_NOFILEHASH,
+	.flags			= FIO_ASYNCIO_SETS_ISSUE_TIME | FIO_NO_OFFLOAD,
 	.init			= fio_aior_init,
 	.post_init		= fio_aior_post_init,
 	.open_file		= fio_aior_open_file,
