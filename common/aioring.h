@@ -296,6 +296,12 @@ static inline bool aior_bounce_needed(const void *addr, uint32_t align)
  */
 void *aior_bounce_begin(struct aior_bounce *b, void *user, size_t len,
 			uint32_t align, bool is_write);
+/*
+ * Copy the caller's buffer into the bounce buffer again: for a write whose
+ * data the caller filled after aior_bounce_begin() (fio writes verify
+ * headers after prep).
+ */
+void aior_bounce_copy_in(struct aior_bounce *b);
 /* Finish: for a read, copy @done bytes back to the caller's buffer. */
 void aior_bounce_end(struct aior_bounce *b, size_t done, bool is_read);
 void aior_bounce_free(struct aior_bounce *b);

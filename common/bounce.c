@@ -28,6 +28,12 @@ void *aior_bounce_begin(struct aior_bounce *b, void *user, size_t len,
 	return b->buf;
 }
 
+void aior_bounce_copy_in(struct aior_bounce *b)
+{
+	if (b->user)
+		memcpy(b->buf, b->user, b->len);
+}
+
 void aior_bounce_end(struct aior_bounce *b, size_t done, bool is_read)
 {
 	if (!b->user)

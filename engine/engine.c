@@ -32,6 +32,12 @@ static inline struct aior_data *job_data(struct thread_data *td)
 	return td->io_ops_data;
 }
 
+/* Reads and writes go through aio; fio's ddir_rw() also counts trim. */
+static inline bool is_data_ddir(enum fio_ddir ddir)
+{
+	return ddir == DDIR_READ || ddir == DDIR_WRITE;
+}
+
 /* ---- init / post_init: cold setup ---- */
 
 static int fio_aior_init(struct thread_data *td)
@@ -309,20 +315,23 @@ static int fio_aior_open_file(struct thread_data *td, struct fio_file *f)
 		}
 		f->engine_data = af;
 	}
-	af->sq = &ld->sqs[ld->nr_sqs > 1 ? f->fileno % ld->nr_sqs : 0];
+	af->sq = NULL;		/* bound at first use: see file_sq() */
 	af->direct = res.direct;
 	af->is_blockdev = res.is_blockdev;
 	af->lbs = 0;
 	af->mem_align = 1;
 
 	if (res.fell_back) {
-		ld->cnt.direct_fallbacks++;
-		if (!ld->said_fallback)
+		/* fio may open files (for their size) before init: no ld. */
+		if (!ld || !ld->said_fallback)
 			log_info("libaioring: %s: the file system refuses "
 				 "O_DIRECT; using buffered I/O "
 				 "(direct_fallback=0 makes this an error)\n",
 				 f->file_name);
-		ld->said_fallback = true;
+		if (ld) {
+			ld->cnt.direct_fallbacks++;
+			ld->said_fallback = true;
+		}
 	}
 	if (af->direct) {
 		ret = setup_geometry(td, f, af, res.fd);
@@ -350,7 +359,7 @@ static int fio_aior_close_file(struct thread_data *td, struct fio_file *f)
 	 * fio closes a file once no io_u holds it, so nothing of it should
 	 * be in flight; drain anyway rather than close under the kernel.
 	 */
-	if (ld && af && (af->sq->n || af->sq->ctx.inflight))
+	if (ld && af && af->sq && (af->sq->n || af->sq->ctx.inflight))
 		quiesce(td, ld, "close");
 	if (f->fd != -1 && close(f->fd) < 0)
 		ret = errno;
@@ -362,6 +371,21 @@ static int fio_aior_close_file(struct thread_data *td, struct fio_file *f)
 
 /* ---- prep / queue / commit: the hot submit path ---- */
 
+/*
+ * The queue of @f's context.  fio opens block devices to size them before
+ * the job's contexts exist (even in another process), so the binding is
+ * made on the first I/O, not at open.
+ */
+static inline struct aior_sq *file_sq(struct aior_data *ld,
+				      struct fio_file *f)
+{
+	struct aior_file *af = f->engine_data;
+
+	if (!af->sq)
+		af->sq = &ld->sqs[ld->nr_sqs > 1 ? f->fileno % ld->nr_sqs : 0];
+	return af->sq;
+}
+
 static int fio_aior_prep(struct thread_data *td, struct io_u *io_u)
 {
 	struct aior_data *ld = job_data(td);
@@ -370,13 +394,16 @@ static int fio_aior_prep(struct thread_data *td, struct io_u *io_u)
 	void *buf = io_u->xfer_buf;
 
 	req->bounced = false;
-	if (!ddir_rw(io_u->ddir))
+	if (!is_data_ddir(io_u->ddir))
 		return 0;
 
+	/*
+	 * Write data is copied in at queue(), not here: fio fills in verify
+	 * headers and scrambles buffers after prep.
+	 */
 	if (af->direct && aior_bounce_needed(buf, af->mem_align)) {
 		buf = aior_bounce_begin(&req->bounce, buf, io_u->xfer_buflen,
-					af->mem_align,
-					io_u->ddir == DDIR_WRITE);
+					af->mem_align, false);
 		if (!buf)
 			return ENOMEM;
 		req->bounced = true;
@@ -592,7 +619,7 @@ static enum fio_q_status fio_aior_queue(struct thread_data *td,
 
 	fio_ro_check(td, io_u);
 
-	if (!ddir_rw(io_u->ddir))
+	if (!is_data_ddir(io_u->ddir))
 		return queue_sync(td, ld, io_u);
 
 	if (o->reset_every && ++ld->since_reset >= o->reset_every) {
@@ -604,7 +631,10 @@ static enum fio_q_status fio_aior_queue(struct thread_data *td,
 		}
 	}
 
-	sq = ((struct aior_file *)io_u->file->engine_data)->sq;
+	if (req->bounced && io_u->ddir == DDIR_WRITE)
+		aior_bounce_copy_in(&req->bounce);
+
+	sq = file_sq(ld, io_u->file);
 	if (o->submit_mode == AIOR_SUBMIT_SINGLE) {
 		struct iocb *iocb = &req->iocb;
 		int ret = aior_ctx_submit(&sq->ctx, &iocb, 1);
@@ -770,13 +800,15 @@ static void fio_aior_io_u_free(struct thread_data *td, struct io_u *io_u)
 /*
  * Not .cancel: in fio 3.33 a cancel that returns 0 lets fio free io_us
  * the kernel still writes into.  FIO_NO_OFFLOAD: only the job's own
- * thread queues and reaps.
+ * thread queues and reaps.  FIO_ASYNCIO_SYNC_TRIM: trim completes inside
+ * queue(), so fio stamps its issue time itself.
  */
 __attribute__((visibility("default")))
 struct ioengine_ops ioengine = {
 	.name			= "libaioring",
 	.version		= FIO_IOOPS_VERSION,
-	.flags			= FIO_ASYNCIO_SETS_ISSUE_TIME | FIO_NO_OFFLOAD,
+	.flags			= FIO_ASYNCIO_SETS_ISSUE_TIME |
+				  FIO_ASYNCIO_SYNC_TRIM | FIO_NO_OFFLOAD,
 	.init			= fio_aior_init,
 	.post_init		= fio_aior_post_init,
 	.open_file		= fio_aior_open_file,
