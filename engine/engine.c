@@ -454,8 +454,18 @@ static void park(struct aior_data *ld, struct iocb *iocb, long res)
 	ev->res2 = 0;
 }
 
-static void sq_mark_dirty(struct aior_data *ld, struct aior_sq *sq)
+/* Queue @iocb on @sq for the next submit_dirty(). */
+static void sq_push(struct aior_data *ld, struct aior_sq *sq,
+		    struct iocb *iocb)
 {
+	if (sq->n == ld->depth) {
+		/* Compact what a partial submit left behind. */
+		memmove(sq->iocbs, sq->iocbs + sq->head,
+			(sq->n - sq->head) * sizeof(*sq->iocbs));
+		sq->n -= sq->head;
+		sq->head = 0;
+	}
+	sq->iocbs[sq->n++] = iocb;
 	if (!sq->dirty) {
 		sq->dirty = true;
 		ld->dirty[ld->nr_dirty++] = sq;
@@ -649,8 +659,7 @@ static enum fio_q_status fio_aior_queue(struct thread_data *td,
 		}
 		if (ret == -EAGAIN) {
 			/* Nothing to reap: the queue's stall logic decides. */
-			sq->iocbs[sq->n++] = iocb;
-			sq_mark_dirty(ld, sq);
+			sq_push(ld, sq, iocb);
 			return FIO_Q_QUEUED;
 		}
 		ld->cnt.submit_errors++;
@@ -658,15 +667,7 @@ static enum fio_q_status fio_aior_queue(struct thread_data *td,
 		return FIO_Q_COMPLETED;
 	}
 
-	if (sq->n == ld->depth) {
-		/* Compact what a partial submit left behind. */
-		memmove(sq->iocbs, sq->iocbs + sq->head,
-			(sq->n - sq->head) * sizeof(*sq->iocbs));
-		sq->n -= sq->head;
-		sq->head = 0;
-	}
-	sq->iocbs[sq->n++] = &req->iocb;
-	sq_mark_dirty(ld, sq);
+	sq_push(ld, sq, &req->iocb);
 	return FIO_Q_QUEUED;
 }
 
