@@ -136,6 +136,7 @@ enum aior_wait_mode {
 struct aior_group {
 	struct aior_ctx **ctx;	/* the contexts polled, in order */
 	unsigned int nr;
+	unsigned int cap;	/* room in ctx[] */
 	unsigned int next;	/* where the next sweep starts: fairness */
 	int efd;		/* eventfd all iocbs signal; -1: not used */
 	enum aior_wait_mode wait_mode;
@@ -145,7 +146,8 @@ struct aior_group {
  * @nr_ctx contexts are registered later with aior_group_add().  With more
  * than one context and the blocking wait mode, an eventfd is created that
  * every iocb must name (aior_group_prep_iocb()), so one blocking wait
- * covers all contexts.  Returns 0 or -errno.
+ * covers all contexts.  Returns 0 or -errno.  aior_group_add() returns
+ * -ENOSPC past @nr_ctx contexts.
  */
 int aior_group_init(struct aior_group *g, unsigned int nr_ctx,
 		    enum aior_wait_mode mode);
@@ -222,8 +224,8 @@ int aior_open(const struct aior_open_req *req, struct aior_open_res *res);
  * Direct-I/O geometry of an open file.  Block devices: BLKSSZGET for the
  * logical block size, BLKGETSIZE64 for the size.  Regular files:
  * statx(STATX_DIOALIGN) where the kernel and file system report it, else
- * the file system's block size (st_blksize) capped at 4096 with @source
- * saying so.  mem_align is the buffer address alignment O_DIRECT needs.
+ * 512, the smallest sector any O_DIRECT path takes, with @source saying
+ * so.  mem_align is the buffer address alignment O_DIRECT needs.
  */
 enum aior_bs_source {
 	AIOR_BS_BLKSSZGET = 0,

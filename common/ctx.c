@@ -109,6 +109,8 @@ int aior_ctx_wait(struct aior_ctx *c, struct io_event *events,
 	struct timespec ts, *tp = NULL;
 	int got, ret;
 
+	if (min > max)
+		min = max;
 	got = aior_ctx_reap(c, events, max);
 	if (got < 0)
 		return got;

@@ -18,7 +18,8 @@ int aior_group_init(struct aior_group *g, unsigned int nr_ctx,
 	g->next = 0;
 	g->efd = -1;
 	g->wait_mode = mode;
-	g->ctx = calloc(nr_ctx ? nr_ctx : 1, sizeof(*g->ctx));
+	g->cap = nr_ctx ? nr_ctx : 1;
+	g->ctx = calloc(g->cap, sizeof(*g->ctx));
 	if (!g->ctx)
 		return -ENOMEM;
 	/*
@@ -40,6 +41,8 @@ int aior_group_init(struct aior_group *g, unsigned int nr_ctx,
 
 int aior_group_add(struct aior_group *g, struct aior_ctx *c)
 {
+	if (g->nr == g->cap)
+		return -ENOSPC;
 	g->ctx[g->nr++] = c;
 	return 0;
 }
@@ -52,6 +55,7 @@ void aior_group_destroy(struct aior_group *g)
 	free(g->ctx);
 	g->ctx = NULL;
 	g->nr = 0;
+	g->cap = 0;
 }
 
 unsigned int aior_group_inflight(const struct aior_group *g)

@@ -42,6 +42,7 @@ static inline bool is_data_ddir(enum fio_ddir ddir)
 
 static int fio_aior_init(struct thread_data *td)
 {
+	struct aior_options *o = td->eo;
 	struct aior_data *ld;
 
 	/*
@@ -53,6 +54,20 @@ static int fio_aior_init(struct thread_data *td)
 			"engine against this fio's source\n", AIOR_FIO_VERSION,
 			fio_version_string);
 		return 1;
+	}
+
+	/* The rules that need no file, so buffered jobs are checked too. */
+	if (o->block_size) {
+		enum aior_bs_err why;
+		bool mismatch;
+		uint32_t bs;
+
+		if (aior_bs_resolve(0, o->block_size, &bs, &mismatch, &why)) {
+			log_err("libaioring: job '%s': aio_block_size=%u: %s\n",
+				td->o.name, o->block_size,
+				aior_bs_strerror(why));
+			return 1;
+		}
 	}
 
 	ld = calloc(1, sizeof(*ld));
@@ -93,7 +108,9 @@ static int setup_queues(struct thread_data *td, struct aior_data *ld,
 		ret = aior_ctx_setup(&sq->ctx, ring, o->reap_mode);
 		if (ret)
 			return ret;
-		aior_group_add(&ld->group, &sq->ctx);
+		ret = aior_group_add(&ld->group, &sq->ctx);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -224,6 +241,7 @@ static int setup_geometry(struct thread_data *td, struct fio_file *f,
 			  struct aior_file *af, int fd)
 {
 	struct aior_options *o = td->eo;
+	struct aior_data *ld = job_data(td);
 	struct aior_geometry geo;
 	enum aior_bs_err why;
 	bool mismatch;
@@ -242,9 +260,16 @@ static int setup_geometry(struct thread_data *td, struct fio_file *f,
 			geo.lbs);
 		return EINVAL;
 	}
-	if (mismatch)
+	/*
+	 * Once per job, like the fallback notice: fio opens a file several
+	 * times (to size a block device before the job exists, then again
+	 * for the verify pass).
+	 */
+	if (mismatch && ld && !ld->said_mismatch) {
 		log_info("libaioring: %s: aio_block_size=%u differs from the "
 			 "detected block size %u\n", f->file_name, bs, geo.lbs);
+		ld->said_mismatch = true;
+	}
 	if (af->is_blockdev && !aior_aligned(geo.size, bs)) {
 		log_err("libaioring: %s: size %llu is not a multiple of the "
 			"block size %u\n", f->file_name,
@@ -485,6 +510,11 @@ static int sq_submit(struct thread_data *td, struct aior_data *ld,
 {
 	struct aior_options *o = td->eo;
 	uint64_t stall_start = 0;
+	uint64_t reaped = sq->ctx.st.reaped_ring + sq->ctx.st.reaped_syscall;
+
+	if (sq->full && sq->full_at == reaped && sq->ctx.inflight)
+		return -EAGAIN;
+	sq->full = false;
 
 	while (sq->head < sq->n) {
 		struct iocb **iocbs = sq->iocbs + sq->head;
@@ -497,8 +527,11 @@ static int sq_submit(struct thread_data *td, struct aior_data *ld,
 		} else if (ret == -EAGAIN) {
 			uint64_t now;
 
-			if (aior_group_inflight(&ld->group))
+			if (aior_group_inflight(&ld->group)) {
+				sq->full = true;
+				sq->full_at = reaped;
 				return -EAGAIN;
+			}
 			now = aior_now_ns();
 			if (!stall_start) {
 				stall_start = now;

@@ -51,6 +51,12 @@ struct aior_sq {
 	unsigned int head;
 	unsigned int n;
 	bool dirty;		/* on the job's dirty list */
+	/*
+	 * Completions reaped from ctx when io_submit() last said EAGAIN:
+	 * until more are reaped the kernel has no room, so don't ask again.
+	 */
+	uint64_t full_at;
+	bool full;
 };
 
 /* Per open file (fio_file->engine_data). */
@@ -97,7 +103,8 @@ struct aior_data {
 	unsigned int nr_parked;
 
 	unsigned int since_reset;	/* requests since the last reset */
-	bool said_fallback;
+	bool said_fallback;		/* O_DIRECT refused: said once */
+	bool said_mismatch;		/* aio_block_size differs: said once */
 	struct aior_counters cnt;
 };
 
