@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# fio --enghelp=<engine> lists every option engine/options.c defines, each
+# with its help text, and --enghelp=<engine>,<option> shows its default.
+# The option names are read from engine/options.c itself, so an option
+# added without help (or misnamed) fails here.
+#
+# usage: AIOR_ENGINE=/abs/libaioring.so enghelp.sh
+# lib.sh helpers assign the variables they are named through printf -v:
+# shellcheck disable=SC2154
+set -euo pipefail
+AIOR_TEST_NAME=enghelp
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+src=$AIOR_REPO/engine/options.c
+[ -f "$src" ] || die "$src not found"
+mapfile -t names < <(sed -n 's/^[[:space:]]*\.name[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$src")
+[ "${#names[@]}" -ge 1 ] || die "no .name = \"...\" found in $src"
+say "options in $src: ${names[*]}"
+
+scratch_dir dir
+out=$dir/enghelp.out
+aior_fio --enghelp="$AIOR_ENGINE" >"$out" 2>&1 || {
+	cat "$out" >&2
+	die "fio --enghelp=$AIOR_ENGINE failed"
+}
+listed=$(grep -c '^[a-z_]* *: ' "$out" || true)
+[ "$listed" = "${#names[@]}" ] || {
+	cat "$out" >&2
+	die "fio lists $listed options, engine/options.c defines ${#names[@]}"
+}
+for n in "${names[@]}"; do
+	grep -Eq "^$n +: [^ ]" "$out" || {
+		cat "$out" >&2
+		die "option '$n' is not listed with a help text by fio --enghelp"
+	}
+	aior_fio --enghelp="$AIOR_ENGINE,$n" >"$out.one" 2>&1 || die "fio --enghelp=...,$n failed"
+	grep -Eq '^ +default: ' "$out.one" || {
+		cat "$out.one" >&2
+		die "option '$n' shows no default"
+	}
+done
+say ok
