@@ -509,7 +509,6 @@ static int sq_submit(struct thread_data *td, struct aior_data *ld,
 		     struct aior_sq *sq)
 {
 	struct aior_options *o = td->eo;
-	uint64_t stall_start = 0;
 	uint64_t reaped = sq->ctx.st.reaped_ring + sq->ctx.st.reaped_syscall;
 
 	if (sq->full && sq->full_at == reaped && sq->ctx.inflight)
@@ -523,26 +522,33 @@ static int sq_submit(struct thread_data *td, struct aior_data *ld,
 		if (ret > 0) {
 			mark_issued(td, iocbs, ret);
 			sq->head += ret;
-			stall_start = 0;
+			ld->stall_start = 0;
 		} else if (ret == -EAGAIN) {
 			uint64_t now;
 
 			if (aior_group_inflight(&ld->group)) {
 				sq->full = true;
 				sq->full_at = reaped;
+				ld->stall_start = 0;
 				return -EAGAIN;
 			}
 			now = aior_now_ns();
-			if (!stall_start) {
-				stall_start = now;
-			} else if (now - stall_start >
+			if (!ld->stall_start) {
+				ld->stall_start = now;
+			} else if (now - ld->stall_start >
 				   o->stall_timeout * 1000000ull) {
+				/*
+				 * Still stalled: fail at once, without a new
+				 * wait per request, until the kernel takes one.
+				 */
 				log_err("libaioring: job '%s': io_submit() "
 					"refused every request (EAGAIN) for "
-					"%u ms with nothing in flight: aio "
+					"%llu ms with nothing in flight: aio "
 					"appears stalled, failing %u "
 					"request(s)\n", td->o.name,
-					o->stall_timeout, sq->n - sq->head);
+					(unsigned long long)((now -
+					ld->stall_start) / 1000000),
+					sq->n - sq->head);
 				while (sq->head < sq->n)
 					park(ld, sq->iocbs[sq->head++], -EAGAIN);
 				break;

@@ -103,6 +103,12 @@ struct aior_data {
 	unsigned int nr_parked;
 
 	unsigned int since_reset;	/* requests since the last reset */
+	/*
+	 * When io_submit() started refusing everything (EAGAIN) with nothing
+	 * in flight; 0 while the kernel takes requests.  Kept across calls:
+	 * stall_timeout bounds the whole stall, not each request's wait.
+	 */
+	uint64_t stall_start;
 	bool said_fallback;		/* O_DIRECT refused: said once */
 	bool said_mismatch;		/* aio_block_size differs: said once */
 	struct aior_counters cnt;

@@ -27,13 +27,17 @@ void aior_report_setup_error(struct thread_data *td, int err,
 	long now = read_proc_long("/proc/sys/fs/aio-nr");
 
 	if (err == -EAGAIN) {
+		/* Enough for this job on top of what is in use now. */
+		long need = now + (long)depth * 2 * nr_ctx;
+		long suggest = max > 0 && max * 2 > need ? max * 2 : need;
+
 		log_err("libaioring: job '%s': io_setup(%u) x %u context(s) "
 			"refused: the system-wide limit fs.aio-max-nr (%ld, "
 			"%ld in use) would be exceeded; raise it with "
 			"'sysctl -w fs.aio-max-nr=%ld', or lower iodepth, "
-			"ring_entries, numjobs or use ctx_mode=shared\n",
-			td->o.name, depth, nr_ctx, max, now,
-			max > 0 ? max * 2 : 1048576);
+			"ring_entries or numjobs%s\n", td->o.name, depth, nr_ctx,
+			max, now, suggest,
+			nr_ctx > 1 ? ", or use ctx_mode=shared" : "");
 	} else if (err == -ENOSYS) {
 		log_err("libaioring: job '%s': this kernel has no native AIO "
 			"(io_setup: ENOSYS; CONFIG_AIO off?)\n", td->o.name);

@@ -21,8 +21,12 @@ if [ "$(id -u)" -ne 0 ]; then
 	SUDO=sudo
 fi
 
+# To build and to run fio with the engine.
 PKGS=(build-essential cmake pkg-config fio libaio-dev check python3
       dpkg-dev e2fsprogs util-linux procps gnuplot-nox)
+# Only for some tests (FUSE fault file system, libFuzzer, valgrind): a
+# host without them skips those tests and says so.
+TEST_PKGS=(libfuse3-dev fuse3 clang libclang-rt-dev valgrind)
 
 apt_updated=0
 apt_update() {
@@ -42,6 +46,16 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	apt_update
 	$SUDO env DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+if [ "${AIOR_NO_APT:-0}" != 1 ]; then
+	for p in "${TEST_PKGS[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'install ok installed' && continue
+		apt_update
+		$SUDO env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends "$p" >&2 ||
+			say "could not install $p: the tests that need it will skip"
+	done
 fi
 
 if [ -n "${FIO_SRC:-}" ]; then
