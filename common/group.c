@@ -153,24 +153,18 @@ int aior_group_wait(struct aior_group *g, struct io_event *events,
 		    unsigned int min, unsigned int max,
 		    const struct timespec *timeout)
 {
-	uint64_t deadline = 0, now;
+	uint64_t deadline = 0, now = 0;
 	unsigned int got = 0;
+	bool cleared = false;
 	int ret;
 
-	if (timeout)
-		deadline = aior_now_ns() + ts_ns(timeout);
 	if (min > max)
 		min = max;
 
 	for (;;) {
-		uint64_t eventfd_count;
 		struct aior_ctx *busy;
 		unsigned int inflight;
 
-		/* Clear the eventfd before the sweep: nothing is missed. */
-		if (g->efd >= 0)
-			(void)!read(g->efd, &eventfd_count,
-				    sizeof(eventfd_count));
 		ret = aior_group_reap(g, events + got, max - got);
 		if (ret < 0)
 			return got ? (int)got : ret;
@@ -183,9 +177,14 @@ int aior_group_wait(struct aior_group *g, struct io_event *events,
 		if (min - got > inflight)
 			min = got + inflight;
 
-		now = timeout ? aior_now_ns() : 0;
-		if (timeout && now >= deadline)
-			break;
+		/* Only a call that has to wait pays for the clock. */
+		if (timeout) {
+			now = aior_now_ns();
+			if (!deadline)
+				deadline = now + ts_ns(timeout);
+			if (now >= deadline)
+				break;
+		}
 
 		if (g->wait_mode == AIOR_WAIT_SPIN) {
 			cpu_relax();
@@ -208,9 +207,23 @@ int aior_group_wait(struct aior_group *g, struct io_event *events,
 				break;
 			continue;
 		}
+		/*
+		 * Clear the eventfd, then sweep once more before sleeping:
+		 * a completion after the clear wakes the sleep, one before it
+		 * is found by the sweep.  Clearing only here keeps the read()
+		 * off calls that find enough in the rings.
+		 */
+		if (!cleared) {
+			uint64_t count;
+
+			(void)!read(g->efd, &count, sizeof(count));
+			cleared = true;
+			continue;
+		}
 		ret = wait_efd(g, timeout != NULL, timeout ? deadline - now : 0);
 		if (ret < 0)
 			return got ? (int)got : ret;
+		cleared = false;
 	}
 	return (int)got;
 }

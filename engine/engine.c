@@ -413,6 +413,7 @@ static inline struct aior_sq *file_sq(struct aior_data *ld,
 
 static int fio_aior_prep(struct thread_data *td, struct io_u *io_u)
 {
+	struct aior_options *o = td->eo;
 	struct aior_data *ld = job_data(td);
 	struct aior_req *req = io_u->engine_data;
 	struct aior_file *af = io_u->file->engine_data;
@@ -434,14 +435,24 @@ static int fio_aior_prep(struct thread_data *td, struct io_u *io_u)
 		req->bounced = true;
 		ld->cnt.bounces++;
 	}
-	req->iov.iov_base = buf;
-	req->iov.iov_len = io_u->xfer_buflen;
-	if (io_u->ddir == DDIR_READ)
-		io_prep_preadv(&req->iocb, io_u->file->fd, &req->iov, 1,
-			       io_u->offset);
-	else
-		io_prep_pwritev(&req->iocb, io_u->file->fd, &req->iov, 1,
-				io_u->offset);
+	if (o->vectored) {
+		req->iov.iov_base = buf;
+		req->iov.iov_len = io_u->xfer_buflen;
+		if (io_u->ddir == DDIR_READ)
+			io_prep_preadv(&req->iocb, io_u->file->fd, &req->iov,
+				       1, io_u->offset);
+		else
+			io_prep_pwritev(&req->iocb, io_u->file->fd, &req->iov,
+					1, io_u->offset);
+	} else {
+		/* One buffer: the kernel need not copy in an iovec. */
+		if (io_u->ddir == DDIR_READ)
+			io_prep_pread(&req->iocb, io_u->file->fd, buf,
+				      io_u->xfer_buflen, io_u->offset);
+		else
+			io_prep_pwrite(&req->iocb, io_u->file->fd, buf,
+				       io_u->xfer_buflen, io_u->offset);
+	}
 	req->iocb.data = io_u;
 	aior_group_prep_iocb(&ld->group, &req->iocb);
 	return 0;

@@ -30,6 +30,7 @@ struct aior_options {
 	unsigned int reap_mode;
 	unsigned int wait_mode;
 	unsigned int submit_mode;
+	unsigned int vectored;
 	unsigned int direct_fallback;
 	unsigned int block_size;
 	unsigned int reset_every;

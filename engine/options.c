@@ -85,6 +85,16 @@ struct fio_option aior_fio_options[] = {
 		.group	= FIO_OPT_G_INVALID,
 	},
 	{
+		.name	= "vectored",
+		.lname	= "libaioring vectored iocbs",
+		.type	= FIO_OPT_BOOL,
+		.off1	= offsetof(struct aior_options, vectored),
+		.help	= "Submit IOCB_CMD_PREADV/PWRITEV as the seed does (0: PREAD/PWRITE, no iovec to copy)",
+		.def	= "1",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_INVALID,
+	},
+	{
 		.name	= "direct_fallback",
 		.lname	= "libaioring buffered fallback",
 		.type	= FIO_OPT_BOOL,

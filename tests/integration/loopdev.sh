@@ -145,7 +145,7 @@ reset)
 spin)
 	run_job --env AIOR_FILE="$dev" --env AIOR_SIZE=${size_mb}m \
 		--env AIOR_REAP_MODE=ring --env AIOR_WAIT_MODE=spin \
-		--env AIOR_SUBMIT_MODE=batch \
+		--env AIOR_SUBMIT_MODE=batch --env AIOR_VECTORED=1 \
 		--expect-stat 'reaped_ring>0' --expect-stat 'getevents_calls==0' \
 		--expect-stat 'reaped_syscall==0' --expect-verified \
 		"$AIOR_JOBS/verify-modes.fio"
@@ -153,7 +153,7 @@ spin)
 syscall)
 	run_job --env AIOR_FILE="$dev" --env AIOR_SIZE=${size_mb}m \
 		--env AIOR_REAP_MODE=syscall --env AIOR_WAIT_MODE=block \
-		--env AIOR_SUBMIT_MODE=batch \
+		--env AIOR_SUBMIT_MODE=batch --env AIOR_VECTORED=0 \
 		--expect-stat 'reaped_ring==0' --expect-stat 'reaped_syscall>0' \
 		--expect-stat 'getevents_calls>0' --expect-verified \
 		"$AIOR_JOBS/verify-modes.fio"
