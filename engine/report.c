@@ -86,4 +86,9 @@ void aior_report_counters(struct thread_data *td, const struct aior_data *ld)
 		 (unsigned long long)ld->cnt.bounces,
 		 (unsigned long long)ld->cnt.direct_fallbacks,
 		 (unsigned long long)ld->cnt.ctx_fallbacks);
+	/*
+	 * A job process leaves with _exit(): with --output=FILE, what sits
+	 * in its stdio buffer would be lost.
+	 */
+	log_info_flush();
 }

@@ -2,9 +2,11 @@
 # The main job, from nothing: set up, build, then
 #  1. a verification run of the engine on a RAM-backed file (crc32c over
 #     random writes, the engine's counters printed), and
-#  2. a short interleaved benchmark of the engine against fio's built-in
-#     libaio and io_uring on the same file (jobs/compare.py).
-# Arguments go to jobs/compare.py (e.g. --full, --target /dev/nvme0n1).
+#  2. an interleaved benchmark of the engine against fio's built-in libaio
+#     and io_uring on the same kind of file (jobs/compare.py): the short
+#     CI-sized one, or what the arguments ask for (they go to compare.py
+#     instead of --quick; e.g. nothing else for the default cells, --full,
+#     --target /dev/nvme0n1, --gate jobs/floors.json).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,4 +20,5 @@ AIOR_ENGINE="$repo/build/libaioring.so" AIOR_DIR="$dir" \
 
 echo "== benchmark: jobs/compare.py"
 cd "$repo"
+[ $# -gt 0 ] || set -- --quick
 exec python3 jobs/compare.py --engine "$repo/build/libaioring.so" "$@"

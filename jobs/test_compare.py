@@ -1,0 +1,418 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Self-check of compare.py's gate and parsing, on fabricated samples.
+
+Run: python3 -m unittest discover -s jobs -p 'test_compare.py'
+  or python3 jobs/test_compare.py
+Needs no fio and no engine.  Every test asserts values that a wrong gate
+(wrong comparison direction, no noise check, no pairing...) would miss.
+"""
+
+import json
+import os
+import sys
+import tempfile
+import unittest
+
+sys.dont_write_bytecode = True     # keep jobs/ free of __pycache__
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import compare  # noqa: E402
+import compare_report  # noqa: E402
+from compare_gate import (FAIL, INCONCLUSIVE, PASS, base_cell,  # noqa: E402
+                          cov, evaluate_gate, gate_exit_code, needed_runs,
+                          normalize_floors, parse_cell_key)
+
+CELL = "randread/4k/qd32/j1"
+
+
+def samples(cell, config, values, key="iops", ok=True):
+    return [{"cell": cell, "config": config, "round": i + 1, "ok": ok,
+             key: v} for i, v in enumerate(values)]
+
+
+def gate(floors_json, smp, **kw):
+    return evaluate_gate(normalize_floors(floors_json), smp, **kw)
+
+
+class GateVerdicts(unittest.TestCase):
+    def test_pass_when_every_round_clears_the_floor(self):
+        smp = (samples(CELL, "aioring", [200, 202, 198]) +
+               samples(CELL, "libaio", [100, 101, 99]))
+        (g,) = gate({CELL: {"vs": "libaio", "min_ratio": 1.75}}, smp)
+        self.assertEqual(g["verdict"], PASS, g["reason"])
+        self.assertAlmostEqual(g["ratio"], 2.0)
+        self.assertAlmostEqual(g["lo"], 198 / 99)
+        self.assertAlmostEqual(g["hi"], 202 / 101)
+        self.assertEqual(g["n"], 3)
+        self.assertEqual(gate_exit_code([g]), 0)
+
+    def test_fail_when_every_round_misses_the_floor(self):
+        smp = (samples(CELL, "aioring", [150, 151, 149]) +
+               samples(CELL, "libaio", [100, 101, 99]))
+        (g,) = gate({CELL: {"vs": "libaio", "min_ratio": 1.75}}, smp)
+        self.assertEqual(g["verdict"], FAIL)
+        self.assertAlmostEqual(g["ratio"], 1.5)
+        self.assertIn("1.500 < 1.750", g["reason"])
+        self.assertEqual(gate_exit_code([g]), 1)
+        self.assertEqual(gate_exit_code([g], strict=True), 1)
+
+    def test_inconclusive_when_rounds_straddle_the_floor(self):
+        # Quiet sides (CoV < 10%) but per-round ratios 1.65..1.85.
+        smp = (samples(CELL, "aioring", [165, 185, 176]) +
+               samples(CELL, "libaio", [100, 100, 100]))
+        (g,) = gate({CELL: {"vs": "libaio", "min_ratio": 1.75}}, smp)
+        self.assertEqual(g["verdict"], INCONCLUSIVE)
+        self.assertIn("straddle", g["reason"])
+        self.assertEqual(gate_exit_code([g]), 0)
+        self.assertEqual(gate_exit_code([g], strict=True), 3)
+
+    def test_inconclusive_when_a_side_is_too_noisy(self):
+        # All rounds clear the floor, but libaio's CoV is ~26%.
+        smp = (samples(CELL, "aioring", [400, 400, 400]) +
+               samples(CELL, "libaio", [70, 100, 120]))
+        (g,) = gate({CELL: {"vs": "libaio", "min_ratio": 1.75}}, smp)
+        self.assertEqual(g["verdict"], INCONCLUSIVE)
+        self.assertIn("CoV of reference", g["reason"])
+        self.assertGreater(g["cov_ref"], 0.10)
+        # The same data judged with a looser noise limit passes.
+        (g2,) = gate({CELL: {"vs": "libaio", "min_ratio": 1.75}}, smp,
+                     max_cov=0.5)
+        self.assertEqual(g2["verdict"], PASS)
+
+    def test_noisy_subject_is_named(self):
+        smp = (samples(CELL, "aioring", [100, 300, 200]) +
+               samples(CELL, "libaio", [50, 50, 50]))
+        (g,) = gate({CELL: {"vs": "libaio", "min_ratio": 1.0}}, smp)
+        self.assertEqual(g["verdict"], INCONCLUSIVE)
+        self.assertIn("CoV of subject", g["reason"])
+
+    def test_ratio_is_of_medians_not_of_means(self):
+        # Medians 200/100 = 2.0; the means would give 208.7/100.
+        smp = (samples(CELL, "aioring", [196, 200, 230]) +
+               samples(CELL, "libaio", [100, 100, 100]))
+        (g,) = gate({CELL: {"vs": "libaio", "min_ratio": 1.9}}, smp)
+        self.assertAlmostEqual(g["ratio"], 2.0)
+        self.assertEqual(g["verdict"], PASS)
+
+    def test_a_round_missing_on_one_side_is_not_paired(self):
+        # libaio's round 1 failed: rounds 2 and 3 pair up (ratios 2.0 and
+        # 2.2); round 1's subject value (1000) must not enter the spread.
+        smp = (samples(CELL, "aioring", [1000, 200, 220]) +
+               samples(CELL, "libaio", [100, 100, 100])[1:])
+        (g,) = gate({CELL: {"vs": "libaio", "min_ratio": 1.5}}, smp,
+                    max_cov=10)
+        self.assertEqual(g["n"], 2)
+        self.assertAlmostEqual(g["lo"], 2.0)
+        self.assertAlmostEqual(g["hi"], 2.2)
+
+    def test_rounds_are_paired_by_round_number(self):
+        # Paired per-round ratios are all 2.0 although the values drift
+        # 3x: pairing by position in a shuffled list would straddle.
+        smp = (samples(CELL, "aioring", [200, 400, 600]) +
+               samples(CELL, "libaio", [100, 200, 300]))
+        smp.reverse()
+        (g,) = gate({CELL: {"vs": "libaio", "min_ratio": 1.9}}, smp,
+                    max_cov=10)
+        self.assertEqual((g["lo"], g["hi"]), (2.0, 2.0))
+        self.assertEqual(g["verdict"], PASS)
+
+    def test_failed_runs_are_ignored_and_can_leave_too_few_rounds(self):
+        smp = (samples(CELL, "aioring", [200, 200, 200]) +
+               samples(CELL, "libaio", [100]) +
+               [{"cell": CELL, "config": "libaio", "round": 2, "ok": False,
+                 "iops": 1.0}])
+        (g,) = gate({CELL: {"vs": "libaio", "min_ratio": 1.5}}, smp)
+        self.assertEqual(g["verdict"], INCONCLUSIVE)
+        self.assertEqual(g["n"], 1)
+        self.assertIn("need 2", g["reason"])
+
+    def test_missing_reference_is_inconclusive_not_pass(self):
+        smp = samples(CELL, "aioring", [200, 200, 200])
+        (g,) = gate({CELL: {"vs": "io_uring", "min_ratio": 1.0}}, smp)
+        self.assertEqual(g["verdict"], INCONCLUSIVE)
+        self.assertIn("reference not measured", g["reason"])
+
+    def test_latency_floor_is_a_maximum(self):
+        key = "lat_p50_ns"
+        lower = (samples(CELL, "aioring", [900, 910, 905], key) +
+                 samples(CELL, "libaio", [1000, 1010, 1005], key))
+        floor = {CELL: {"vs": "libaio", "metric": "p50", "max_ratio": 1.0}}
+        (g,) = gate(floor, lower)
+        self.assertEqual(g["verdict"], PASS, g["reason"])
+        self.assertEqual(g["kind"], "max")
+        higher = (samples(CELL, "aioring", [1200, 1210, 1205], key) +
+                  samples(CELL, "libaio", [1000, 1010, 1005], key))
+        (g,) = gate(floor, higher)
+        self.assertEqual(g["verdict"], FAIL)
+        self.assertIn("> 1.000", g["reason"])
+
+    def test_files_cell_is_compared_with_one_file_of_same_config(self):
+        fcell = CELL + "/files64"
+        smp = (samples(fcell, "aioring", [95, 96, 94]) +
+               samples(CELL, "aioring", [100, 100, 100]) +
+               samples(CELL, "libaio", [10, 10, 10]))
+        floor = {fcell: {"vs": "aioring-1file", "min_ratio": 0.9}}
+        (g,) = gate(floor, smp)
+        self.assertEqual((g["ref_cell"], g["ref_config"]), (CELL, "aioring"))
+        self.assertAlmostEqual(g["ratio"], 0.95)
+        self.assertEqual(g["verdict"], PASS)
+        smp_bad = (samples(fcell, "aioring", [80, 81, 79]) +
+                   samples(CELL, "aioring", [100, 100, 100]))
+        (g,) = gate(floor, smp_bad)
+        self.assertEqual(g["verdict"], FAIL)
+
+    def test_several_floors_per_cell_and_worst_wins(self):
+        smp = (samples(CELL, "aioring", [200, 200, 200]) +
+               samples(CELL, "libaio", [100, 100, 100]) +
+               samples(CELL, "io_uring", [250, 250, 250]))
+        res = gate({CELL: [{"vs": "libaio", "min_ratio": 1.75},
+                           {"vs": "io_uring", "min_ratio": 1.0}]}, smp)
+        self.assertEqual([r["verdict"] for r in res], [PASS, FAIL])
+        self.assertEqual(gate_exit_code(res), 1)
+
+    def test_subject_config_can_be_chosen(self):
+        smp = (samples(CELL, "libaio-ur", [130, 130, 130]) +
+               samples(CELL, "libaio", [100, 100, 100]))
+        (g,) = gate({CELL: {"config": "libaio-ur", "vs": "libaio",
+                            "min_ratio": 1.2}}, smp)
+        self.assertEqual(g["verdict"], PASS)
+
+
+class FloorsFile(unittest.TestCase):
+    def test_bad_floors_are_rejected_with_the_cell_named(self):
+        bad = [
+            ({"randread/4k/qd32": {"vs": "libaio", "min_ratio": 1}},
+             "bad cell key"),
+            ({CELL: {"min_ratio": 1}}, "without \"vs\""),
+            ({CELL: {"vs": "libaio"}}, "exactly one"),
+            ({CELL: {"vs": "libaio", "min_ratio": 1, "max_ratio": 2}},
+             "exactly one"),
+            ({CELL: {"vs": "libaio", "min_ratio": -1}}, "> 0"),
+            ({CELL: {"vs": "libaio", "min_ratio": "2"}}, "> 0"),
+            ({CELL: {"vs": "libaio", "metric": "p42", "max_ratio": 1}},
+             "unknown metric"),
+            ({CELL: {"vs": "aioring", "min_ratio": 1}}, "with itself"),
+            ([], "JSON object"),
+        ]
+        for data, msg in bad:
+            with self.subTest(data=data):
+                with self.assertRaises(ValueError) as cm:
+                    normalize_floors(data)
+                self.assertIn(msg, str(cm.exception))
+
+    def test_comments_and_informational_keys_are_ignored(self):
+        fl = normalize_floors({
+            "_comment": "x",
+            CELL: {"vs": "libaio", "min_ratio": 1.5,
+                   "measured": {"aioring": 1, "libaio": 1}, "basis": "y"}})
+        self.assertEqual(len(fl), 1)
+        self.assertEqual(fl[0]["config"], "aioring")
+        self.assertEqual(fl[0]["metric"], "iops")
+
+    def test_needed_runs_include_the_one_file_reference(self):
+        fl = normalize_floors({CELL + "/files64": {
+            "vs": "aioring-1file", "min_ratio": 0.9}})
+        self.assertEqual(needed_runs(fl), [(CELL + "/files64", "aioring"),
+                                           (CELL, "aioring")])
+
+    def test_shipped_floors_files_are_valid(self):
+        here = os.path.dirname(os.path.abspath(__file__))
+        for name in ("floors.json", "floors-ci.json"):
+            path = os.path.join(here, name)
+            if not os.path.exists(path):
+                self.fail("%s is missing" % path)
+            with open(path) as f:
+                fl = normalize_floors(json.load(f))
+            self.assertTrue(fl, name)
+            with open(path) as f:
+                raw = json.load(f)
+            for cell, spec in raw.items():
+                if cell.startswith("_"):
+                    continue
+                for one in spec if isinstance(spec, list) else [spec]:
+                    self.assertIn("measured", one, "%s %s" % (name, cell))
+
+
+class Helpers(unittest.TestCase):
+    def test_cell_keys(self):
+        self.assertEqual(parse_cell_key("randwrite/128k/qd128/j2/files64"),
+                         {"rw": "randwrite", "bs": "128k", "qd": 128,
+                          "jobs": 2, "files": 64})
+        self.assertEqual(base_cell(CELL + "/files64"), CELL)
+        with self.assertRaises(ValueError):
+            parse_cell_key("randread/4k/32/j1")
+
+    def test_cov(self):
+        self.assertIsNone(cov([5]))
+        self.assertEqual(cov([3, 3, 3]), 0.0)
+        self.assertAlmostEqual(cov([90, 100, 110]), 0.1)
+
+    def test_sizes(self):
+        self.assertEqual(compare.parse_size("4k"), 4096)
+        self.assertEqual(compare.parse_size("1G"), 1 << 30)
+        self.assertEqual(compare.parse_size("512"), 512)
+
+
+FIO_JSON = {
+    "fio version": "fio-3.33",
+    "jobs": [{
+        "jobname": "aior-bench", "error": 0, "job_runtime": 2000,
+        "usr_cpu": 25.0, "sys_cpu": 75.0, "ctx": 100,
+        "read": {"iops": 500000.0, "bw": 2000000, "total_ios": 1000000,
+                 "lat_ns": {"percentile": {"50.000000": 1500,
+                                           "99.000000": 3000,
+                                           "99.900000": 9000}}},
+        "write": {"iops": 0.0, "bw": 0, "total_ios": 0,
+                  "lat_ns": {"percentile": {}}},
+    }]}
+
+
+class FioOutput(unittest.TestCase):
+    def test_metrics_cpu_per_io_and_latency(self):
+        m = compare.metrics_from_json(FIO_JSON, "randread")
+        # (25% + 75%) x 2 s = 2 CPU s over 1e6 I/Os = 2 us per I/O.
+        self.assertAlmostEqual(m["cpu_us_per_io"], 2.0)
+        self.assertAlmostEqual(m["usr_us_per_io"], 0.5)
+        self.assertAlmostEqual(m["sys_us_per_io"], 1.5)
+        self.assertAlmostEqual(m["ctx_per_io"], 1e-4)
+        self.assertEqual(m["iops"], 500000.0)
+        self.assertEqual((m["lat_p50_ns"], m["lat_p99_ns"], m["lat_p999_ns"]),
+                         (1500, 3000, 9000))
+
+    def test_engine_stats_before_json_are_parsed(self):
+        text = ("libaioring: job 'aior-bench': contexts=1 submitted=10 "
+                "eagain=2\nlibaioring: job 'aior-bench': contexts=1 "
+                "submitted=5 eagain=0\nfio: some warning\n"
+                + json.dumps(FIO_JSON, indent=2))
+        data, stats, other = compare.parse_fio_output(text)
+        self.assertEqual(stats, {"contexts": 2, "submitted": 15, "eagain": 2})
+        self.assertEqual(other, ["fio: some warning"])
+        self.assertEqual(data["jobs"][0]["job_runtime"], 2000)
+
+    def test_unusable_output_raises(self):
+        with self.assertRaises(ValueError):
+            compare.parse_fio_output("fio: engine failed to load\n")
+        with self.assertRaises(ValueError):
+            compare.parse_fio_output('{"jobs": [')
+        broken = json.loads(json.dumps(FIO_JSON))
+        broken["jobs"][0]["error"] = 5
+        with self.assertRaises(ValueError):
+            compare.metrics_from_json(broken, "randread")
+        idle = json.loads(json.dumps(FIO_JSON))
+        idle["jobs"][0]["read"]["total_ios"] = 0
+        with self.assertRaises(ValueError):
+            compare.metrics_from_json(idle, "randread")
+
+    def test_t_io_uring_output(self):
+        out = ("Engine=aio\nIOPS=100.00K, BW=1MiB/s, IOS/call=1/1\n"
+               "IOPS=780.51K, BW=3.05GiB/s, IOS/call=16/16\n"
+               "IOPS=1.20M, BW=3.20GiB/s, IOS/call=16/16\n"
+               "IOPS=819.68K, BW=3.20GiB/s, IOS/call=16/16\n"
+               "Maximum IOPS=1.20M\n")
+        self.assertAlmostEqual(compare.parse_tio(out, True), 819680.0)
+        self.assertAlmostEqual(compare.parse_tio(out, False), 800095.0)
+        with self.assertRaises(ValueError):
+            compare.parse_tio("queue setup failed\n", True)
+
+
+class Plan(unittest.TestCase):
+    def args(self, *argv):
+        return compare.parse_args(list(argv))
+
+    def test_default_quick_and_full_cells(self):
+        self.assertEqual(compare.build_cells(self.args()), [
+            "randread/4k/qd1/j1", "randread/4k/qd32/j1",
+            "randread/4k/qd32/j1/files64", "randread/4k/qd128/j1",
+            "randwrite/4k/qd32/j1"])
+        q = self.args("--quick")
+        self.assertEqual(compare.build_cells(q), compare.QUICK_CELLS)
+        self.assertEqual((q.rounds, q.runtime, q.ramp_time), (3, 2.0, 0.5))
+        full = compare.build_cells(self.args("--full"))
+        self.assertEqual(len([c for c in full if "files" not in c]), 36)
+        self.assertEqual(len([c for c in full if "files" in c]), 6)
+
+    def test_matrix_flags_and_files(self):
+        cells = compare.build_cells(self.args("--rw", "randwrite", "--qd",
+                                              "1,128", "--files", "8"))
+        self.assertEqual(cells, ["randwrite/4k/qd1/j1",
+                                 "randwrite/4k/qd1/j1/files8",
+                                 "randwrite/4k/qd128/j1",
+                                 "randwrite/4k/qd128/j1/files8"])
+        self.assertNotIn("files", " ".join(
+            compare.build_cells(self.args("--files", "0"))))
+
+    def test_fio_command_is_identical_but_for_the_engine(self):
+        a = self.args("--engine", "/x/libaioring.so", "--aior-opt",
+                      "wait_mode=spin")
+        t = {"path": "/t", "size": 1 << 30, "pass_size": True,
+             "readonly": False, "files": {}}
+        cmds = {c: compare.fio_cmd(a, t, "randread/4k/qd128/j2", c)
+                for c in ("aioring", "libaio", "libaio-ur", "io_uring",
+                          "aioring:reap_mode=syscall")}
+        common = [x for x in cmds["libaio"] if not x.startswith(
+            "--ioengine")]
+        for c, cmd in cmds.items():
+            self.assertEqual(cmd[:len(common)], common, c)
+        self.assertIn("--iodepth_batch_submit=32", common)
+        self.assertIn("--iodepth_batch_complete_max=32", common)
+        self.assertIn("--numjobs=2", common)
+        self.assertEqual(cmds["aioring"][len(common):], [
+            "--ioengine=external:/x/libaioring.so", "--wait_mode=spin"])
+        self.assertEqual(cmds["libaio-ur"][len(common):], [
+            "--ioengine=libaio", "--userspace_reap=1",
+            "--iodepth_batch_complete_min=0"])
+        self.assertEqual(cmds["aioring:reap_mode=syscall"][-1],
+                         "--reap_mode=syscall")
+
+    def test_bad_config_is_refused(self):
+        with self.assertRaises(compare.SetupError):
+            compare.parse_configs(["aioring", "spdk"])
+        with self.assertRaises(compare.SetupError):
+            compare.parse_configs(["aioring:nokey"])
+
+
+class Summary(unittest.TestCase):
+    def test_ratios_and_ceiling_share(self):
+        fcell = CELL + "/files64"
+        smp = (samples(CELL, "aioring", [300, 310, 290]) +
+               samples(CELL, "libaio", [200, 200, 200]) +
+               samples(CELL, "io_uring", [150, 150, 150]) +
+               samples(CELL, compare_report.CEILING, [400, 400, 400]) +
+               samples(fcell, "aioring", [270, 270, 270]))
+        s = compare_report.summarize(smp, [CELL, fcell],
+                                     ["aioring", "libaio", "io_uring"])
+        a = s[CELL]["aioring"]
+        self.assertAlmostEqual(a["vs_libaio"], 1.5)
+        self.assertAlmostEqual(a["vs_io_uring"], 2.0)
+        self.assertAlmostEqual(a["ceiling_share"], 0.75)
+        self.assertIsNone(a["vs_1file"])
+        f = s[fcell]["aioring"]
+        self.assertAlmostEqual(f["vs_1file"], 0.9)
+        self.assertAlmostEqual(f["vs_libaio"], 1.35)
+        table = compare_report.text_table(s, [CELL, fcell],
+                                          ["aioring", "libaio", "io_uring"])
+        self.assertIn("1.50x", table)
+        self.assertIn("0.90x", table)
+        self.assertIn("75.0%", table)
+
+    def test_chart_is_skipped_without_gnuplot(self):
+        s = compare_report.summarize(
+            samples(CELL, "aioring", [2, 2]) + samples(CELL, "libaio", [1, 1]),
+            [CELL], ["aioring", "libaio"])
+        with tempfile.TemporaryDirectory() as d:
+            old = os.environ["PATH"]
+            os.environ["PATH"] = d
+            try:
+                png, msg = compare_report.chart(s, [CELL],
+                                                ["aioring", "libaio"], d)
+            finally:
+                os.environ["PATH"] = old
+            self.assertIsNone(png)
+            self.assertIn("gnuplot not found", msg)
+            with open(os.path.join(d, "ratios.dat")) as f:
+                self.assertIn("2.0000", f.read())
+
+
+if __name__ == "__main__":
+    unittest.main()
