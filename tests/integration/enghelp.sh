@@ -2,7 +2,9 @@
 # fio --enghelp=<engine> lists every option engine/options.c defines, each
 # with its help text, and --enghelp=<engine>,<option> shows its default.
 # The option names are read from engine/options.c itself, so an option
-# added without help (or misnamed) fails here.
+# added without help (or misnamed) fails here.  README.md must document
+# each one in fio's HOWTO form ("**name=type** : [libaioring]") with its
+# default, in the same change.
 #
 # usage: AIOR_ENGINE=/abs/libaioring.so enghelp.sh
 # lib.sh helpers assign the variables they are named through printf -v:
@@ -39,5 +41,12 @@ for n in "${names[@]}"; do
 		cat "$out.one" >&2
 		die "option '$n' shows no default"
 	}
+	# The README entry: its heading, then a "Default:" before the next.
+	awk -v n="$n" '
+		index($0, "**" n "=") == 1 && /: \[libaioring\]/ { on = 1; next }
+		on && /^\*\*[a-z_]+=/ { exit }
+		on && /Default:/ { found = 1; exit }
+		END { exit !found }' "$AIOR_REPO/README.md" ||
+		die "README.md has no '**$n=type** : [libaioring]' entry with its Default:"
 done
 say ok
