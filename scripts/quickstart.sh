@@ -21,4 +21,5 @@ AIOR_ENGINE="$repo/build/libaioring.so" AIOR_DIR="$dir" \
 echo "== benchmark: jobs/compare.py"
 cd "$repo"
 [ $# -gt 0 ] || set -- --quick
-exec python3 jobs/compare.py --engine "$repo/build/libaioring.so" "$@"
+# Not exec: the EXIT trap must still remove the verification directory.
+python3 jobs/compare.py --engine "$repo/build/libaioring.so" "$@"
