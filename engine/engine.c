@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "engine.h"
 
 /* The seed re-polls in-flight counts on a 500 us timer during a reset. */
@@ -55,6 +56,8 @@ static int fio_aior_init(struct thread_data *td)
 			fio_version_string);
 		return 1;
 	}
+	if (aior_compat_check(td))
+		return 1;
 
 	/* The rules that need no file, so buffered jobs are checked too. */
 	if (o->block_size) {
@@ -458,7 +461,10 @@ static int fio_aior_prep(struct thread_data *td, struct io_u *io_u)
 	return 0;
 }
 
-/* fio stamps issue time itself unless told we do: after io_submit(). */
+/*
+ * fio stamps issue time itself unless told we do (3.31+, compat.h): after
+ * io_submit().
+ */
 static void mark_issued(struct thread_data *td, struct iocb **iocbs,
 			unsigned int nr)
 {
@@ -466,7 +472,7 @@ static void mark_issued(struct thread_data *td, struct iocb **iocbs,
 	unsigned int i;
 
 	io_u_mark_submit(td, nr);
-	if (!fio_fill_issue_time(td))
+	if (!aior_stamps_issue_time(td))
 		return;
 	fio_gettime(&now, NULL);
 	for (i = 0; i < nr; i++) {
@@ -804,6 +810,7 @@ static struct io_u *fio_aior_event(struct thread_data *td, int event)
 		io_u->error = EIO;
 	else
 		io_u->resid = io_u->xfer_buflen - res;
+	aior_compat_completed(td, io_u);
 	return io_u;
 }
 
@@ -858,8 +865,8 @@ __attribute__((visibility("default")))
 struct ioengine_ops ioengine = {
 	.name			= "libaioring",
 	.version		= FIO_IOOPS_VERSION,
-	.flags			= FIO_ASYNCIO_SETS_ISSUE_TIME |
-				  FIO_ASYNCIO_SYNC_TRIM | FIO_NO_OFFLOAD,
+	.flags			= AIOR_FLAG_SETS_ISSUE_TIME |
+				  FIO_ASYNCIO_SYNC_TRIM | AIOR_FLAG_NO_OFFLOAD,
 	.init			= fio_aior_init,
 	.post_init		= fio_aior_post_init,
 	.open_file		= fio_aior_open_file,
