@@ -71,7 +71,7 @@ install(CODE "
 		endif()
 		execute_process(COMMAND \${aior_ldconfig} -p OUTPUT_VARIABLE aior_cache
 			ERROR_QUIET)
-		if(NOT aior_cache MATCHES \"libaioring.so => \${aior_libdir}/libaioring.so\")
+		if(NOT aior_cache MATCHES \"libaioring[.]so \")
 			message(STATUS \"\${aior_libdir} is not in the dynamic linker's cache: \"
 				\"--ioengine=libaioring.so needs LD_LIBRARY_PATH=\${aior_libdir}; \"
 				\"--ioengine=external:\${aior_libdir}/libaioring.so always works\")
