@@ -15,6 +15,9 @@
 # that does not build, is one failed row with the reason; the other rows
 # still run.
 #
+# Last, each row's engine is loaded by another row's fio: it must refuse
+# it with one line naming both versions (engine/guard.c).
+#
 # Options:
 #   -j N          ctest jobs (default 2)
 #   -L LABEL      ctest label to run (default integration)
@@ -23,6 +26,8 @@
 #                 (default build-matrix/ in the repository)
 #   --allow-skips a skipped test does not fail its row (by default it does:
 #                 a skip is not a pass)
+#   --lock FILE   hold a shared flock(1) on FILE around each build and test
+#                 run (a machine shared with benchmarks)
 #
 # Environment: AIOR_CACHE (default ~/.cache/libaioring): fio builds go in
 # $AIOR_CACHE/matrix/<name>-<sha256 prefix>/.
@@ -39,6 +44,7 @@ label=integration
 only=()
 build_root=$repo/build-matrix
 allow_skips=0
+lock=
 dir=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -48,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--only) [ -n "${2:-}" ] || die "--only wants a name"; only+=("$2"); shift 2 ;;
 	--build) [ -n "${2:-}" ] || die "--build wants a directory"; build_root=$2; shift 2 ;;
 	--allow-skips) allow_skips=1; shift ;;
+	--lock) [ -n "${2:-}" ] || die "--lock wants a file"; lock=$2; shift 2 ;;
 	-h|--help) usage ;;
 	-*) die "unknown option '$1' (--help)" ;;
 	*) [ -z "$dir" ] || die "two directories: '$dir' and '$1'"; dir=$1; shift ;;
@@ -79,8 +86,16 @@ while IFS= read -r e; do
 done < <(find "$dir" -mindepth 1 -maxdepth 1 \( -type f -o -type d \) | sort -V)
 [ "${#entries[@]}" -gt 0 ] || die "'$dir' holds no fio tree or tarball"
 
+locked() {
+	if [ -n "$lock" ]; then
+		flock -s "$lock" "$@"
+	else
+		"$@"
+	fi
+}
+
 # A row's fields; a failure reason is one line.
-rows=()
+rows=() r_ver=() r_fio=() r_eng=()
 failed=0
 first_error() {	# LOG: the first line that looks like an error, else the last
 	local l
@@ -145,7 +160,7 @@ build_fio() {
 		return 1
 	fi
 	log=$key/make.log
-	if ! make -C "$fio_src" -j"$ncpu" fio >"$log" 2>&1; then
+	if ! locked make -C "$fio_src" -j"$ncpu" fio >"$log" 2>&1; then
 		fio_why="make fio failed: $(first_error "$log") (see $log)"
 		return 1
 	fi
@@ -192,7 +207,7 @@ for e in "${entries[@]}"; do
 		if ! cmake -S "$repo" -B "$b" -DFIO_SOURCE_DIR="$fio_src" \
 			-DAIOR_FIO="$fio_src/fio" -DAIOR_WERROR=ON >"$log" 2>&1; then
 			ok=0 why="cmake failed: $(first_error "$log") (see $log)"
-		elif ! cmake --build "$b" -j"$ncpu" >>"$log" 2>&1; then
+		elif ! locked cmake --build "$b" -j"$ncpu" >>"$log" 2>&1; then
 			ok=0 why="engine build failed: $(first_error "$log") (see $log)"
 		else
 			eng_col="ok -Werror"
@@ -201,7 +216,7 @@ for e in "${entries[@]}"; do
 	if [ "$ok" = 1 ]; then
 		log=$b.test.log
 		set +e
-		ctest --test-dir "$b" -L "$label" -j "$jobs" --output-on-failure \
+		locked ctest --test-dir "$b" -L "$label" -j "$jobs" --output-on-failure \
 			--timeout 300 >"$log" 2>&1
 		rc=$?
 		set -e
@@ -232,14 +247,53 @@ for e in "${entries[@]}"; do
 		status=FAIL failed=$((failed + 1))
 	fi
 	rows+=("$version|$(basename "$e")|$fio_col|$eng_col|$tests_col|${secs}s|$status|$why")
+	r_ver+=("$version")
+	r_fio+=("$([ "$fio_col" = FAILED ] || [ -z "$fio_src" ] || echo "$fio_src/fio")")
+	r_eng+=("$([[ $eng_col == ok* ]] && echo "$b/libaioring.so")")
 	say "$status $version: fio $fio_col, engine $eng_col, tests $tests_col (${secs}s)${why:+: $why}"
 done
 
+# The version guard across the matrix: each row's engine, loaded by the
+# next row's fio (another release, another ops version), must be refused
+# with exactly one line naming both.
+n=${#rows[@]}
+guard=()
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/aior-matrix.XXXXXX")
+trap 'rm -rf -- "$scratch"' EXIT
+for ((i = 0; i < n; i++)); do
+	guard[i]=-
+	[ -n "${r_eng[i]}" ] || continue
+	j=-1
+	for ((k = 1; k < n; k++)); do
+		c=$(((i + k) % n))
+		if [ -n "${r_fio[c]}" ] && [ "${r_ver[c]}" != "${r_ver[i]}" ]; then
+			j=$c
+			break
+		fi
+	done
+	[ "$j" -ge 0 ] || { guard[i]="no other fio"; continue; }
+	want="libaioring: built for ${r_ver[i]}, loaded by ${r_ver[j]}: rebuild the engine against this fio's source"
+	set +e
+	got=$(cd "$scratch" && timeout 30 "${r_fio[j]}" --enghelp="${r_eng[i]}" 2>&1)
+	rc=$?
+	set -e
+	if [ "$rc" != 0 ] && [ "$got" = "$want" ]; then
+		guard[i]="refused by ${r_ver[j]#fio-}"
+		say "guard: ${r_ver[i]} engine under ${r_ver[j]}: exit $rc: $got"
+	else
+		guard[i]="FAILED (${r_ver[j]#fio-})"
+		IFS='|' read -r v en f eb t s st w <<<"${rows[i]}"
+		[ "$st" = PASS ] && failed=$((failed + 1))
+		w="${w:+$w; }the ${r_ver[i]} engine under ${r_ver[j]} exited $rc saying: $(printf '%s' "$got" | head -n 3 | tr '\n' '|')"
+		rows[i]="$v|$en|$f|$eb|$t|$s|FAIL|$w"
+	fi
+done
+
 # The table.
-printf '\n%-10s %-22s %-9s %-11s %-22s %6s  %s\n' fio entry "fio build" engine tests time result
-for r in "${rows[@]}"; do
-	IFS='|' read -r v en f eb t s st w <<<"$r"
-	printf '%-10s %-22s %-9s %-11s %-22s %6s  %s\n' "$v" "${en:0:22}" "$f" "$eb" "$t" "$s" "$st"
+printf '\n%-10s %-22s %-9s %-11s %-22s %-17s %6s  %s\n' fio entry "fio build" engine tests "version guard" time result
+for ((i = 0; i < n; i++)); do
+	IFS='|' read -r v en f eb t s st w <<<"${rows[i]}"
+	printf '%-10s %-22s %-9s %-11s %-22s %-17s %6s  %s\n' "$v" "${en:0:22}" "$f" "$eb" "$t" "${guard[i]}" "$s" "$st"
 done
 if [ "$failed" -gt 0 ]; then
 	printf '\n'

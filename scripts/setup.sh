@@ -24,6 +24,10 @@ fi
 # To build and to run fio with the engine.
 PKGS=(build-essential cmake pkg-config fio libaio-dev check python3
       dpkg-dev e2fsprogs util-linux procps gnuplot-nox)
+# The version matrix (scripts/fio-matrix.sh) builds fio from source: zlib
+# so every fio is configured alike; the package test: dpkg-shlibdeps
+# (dpkg-dev, above) and apt-get.
+PKGS+=(zlib1g-dev)
 # Only for some tests (FUSE fault file system, libFuzzer, valgrind): a
 # host without them skips those tests and says so.
 TEST_PKGS=(libfuse3-dev fuse3 clang libclang-rt-dev valgrind)
