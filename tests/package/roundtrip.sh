@@ -12,6 +12,11 @@
 #  C. In the build directory, with nothing installed:
 #     --ioengine=external:./libaioring.so works; external:libaioring.so
 #     (no slash) does not, and neither does it from any other directory.
+#  D. With --dynamic-fio TARBALL (a fio release tarball): that fio built
+#     with --dynamic-libengines (cached in ~/.cache/libaioring/dynamic/),
+#     the engine built against it and `cmake --install`ed: the copy in
+#     fio's engine directory makes --ioengine=libaioring work; removed
+#     again.
 #
 # Every fio run is a real verify job (crc32c over random 4k writes,
 # O_DIRECT, QD32) that must exit 0 and print the engine's counter line;
@@ -25,6 +30,15 @@ fail() { printf '%s: FAIL: %s\n' "$me" "$*" >&2; exit 1; }
 say() { printf '%s: %s\n' "$me" "$*"; }
 [ "$(id -u)" = 0 ] || { printf '%s: SKIP: needs root (apt-get install, cmake --install)\n' "$me" >&2; exit 77; }
 
+dynamic_tar=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--dynamic-fio)
+		[ -f "${2:-}" ] || fail "--dynamic-fio wants a fio tarball, got '${2:-}'"
+		dynamic_tar=$(readlink -f "$2"); shift 2 ;;
+	*) fail "unknown argument '$1' (see the header of $0)" ;;
+	esac
+done
 fio=$(command -v fio) || fail "no fio on PATH (scripts/setup.sh installs it)"
 work=$(mktemp -d /dev/shm/aior-pkg.XXXXXX)
 unrelated=$work/elsewhere
@@ -203,4 +217,57 @@ spell_ok "$build" "external:./libaioring.so"
 spell_fails "$build" "external:libaioring.so" 'libaioring\.so: cannot open shared object file'
 spell_fails "$unrelated" "external:./libaioring.so" 'invalid external ioengine path "\./libaioring\.so"'
 
-say "all round trips passed"
+# ---- D. a fio with dynamic engines ----
+if [ -z "$dynamic_tar" ]; then
+	say "== D. not run: no --dynamic-fio TARBALL"
+	say "all round trips passed (A, B, C)"
+	exit 0
+fi
+say "== D. a fio built with --dynamic-libengines: $(basename "$dynamic_tar")"
+dkey=${AIOR_CACHE:-$HOME/.cache/libaioring}/dynamic/$(basename "$dynamic_tar" .tar.gz)-$(sha256sum <"$dynamic_tar" | cut -c1-12)
+dsrc=$dkey/src
+if [ ! -f "$dkey/built" ]; then
+	rm -rf "$dkey"
+	mkdir -p "$dkey/unpack"
+	tar -xf "$dynamic_tar" -C "$dkey/unpack"
+	mv "$dkey/unpack"/* "$dsrc"
+	rmdir "$dkey/unpack"
+	(cd "$dsrc" && ./configure --disable-native --dynamic-libengines) >"$dkey/configure.log" 2>&1 ||
+		fail "fio configure --dynamic-libengines failed: see $dkey/configure.log"
+	make -C "$dsrc" -j"$(nproc)" fio >"$dkey/make.log" 2>&1 ||
+		fail "fio make failed: see $dkey/make.log"
+	echo ok >"$dkey/built"
+fi
+grep -q '^#define CONFIG_DYNAMIC_ENGINES' "$dsrc/config-host.h" ||
+	fail "$dsrc was not configured with dynamic engines"
+dfio=$dsrc/fio
+dbuild=$repo/build-dynamic
+cmake -S "$repo" -B "$dbuild" -DFIO_SOURCE_DIR="$dsrc" -DAIOR_BUILD_TESTS=OFF \
+	-DAIOR_WERROR=ON >"$work/dyn-cmake.log" 2>&1 || { cat "$work/dyn-cmake.log" >&2; fail "cmake failed"; }
+grep 'loads dynamic engines from' "$work/dyn-cmake.log" | sed 's/^/     /'
+engdir=$(sed -n 's/^AIOR_FIO_ENGINE_DIR:PATH=//p' "$dbuild/CMakeCache.txt")
+[ -n "$engdir" ] || fail "CMake found no engine directory for a fio with dynamic engines"
+[ ! -e "$engdir/fio-libaioring.so" ] || fail "$engdir/fio-libaioring.so already exists"
+cmake --build "$dbuild" -j "$(nproc)" >/dev/null
+dmanifest=$dbuild/install_manifest.txt
+uninstall_d() {
+	[ -f "$dmanifest" ] || return 0
+	xargs -d '\n' rm -f -- <"$dmanifest"
+	rmdir "$engdir" /usr/local/share/doc/libaioring 2>/dev/null || true
+	ldconfig
+}
+trap 'uninstall_d; cleanup' EXIT
+cmake --install "$dbuild" >"$inst_log" 2>&1 || { cat "$inst_log" >&2; fail "cmake --install failed"; }
+sed 's/^/     /' "$inst_log"
+[ -f "$engdir/fio-libaioring.so" ] || fail "cmake --install put no fio-libaioring.so in $engdir"
+fio=$dfio
+spell_ok "$unrelated" "libaioring"
+spell_ok "$unrelated" "libaioring.so"
+enghelp_ok libaioring
+uninstall_d
+trap cleanup EXIT
+[ ! -e "$engdir/fio-libaioring.so" ] || fail "$engdir/fio-libaioring.so left after uninstall"
+spell_fails "$unrelated" "libaioring" 'engine libaioring not loadable'
+say "ok   removed again; without it, --ioengine=libaioring fails"
+
+say "all round trips passed (A, B, C, D)"
