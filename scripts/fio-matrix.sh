@@ -83,7 +83,7 @@ while IFS= read -r e; do
 		[ "$keep" = 1 ] || continue
 	fi
 	entries+=("$e")
-done < <(find "$dir" -mindepth 1 -maxdepth 1 \( -type f -o -type d \) | sort -V)
+done < <(find -L "$dir" -mindepth 1 -maxdepth 1 \( -type f -o -type d \) | sort -V)
 [ "${#entries[@]}" -gt 0 ] || die "'$dir' holds no fio tree or tarball"
 
 locked() {
@@ -232,9 +232,9 @@ for e in "${entries[@]}"; do
 			if [ "$ntot" = 0 ]; then
 				ok=0 why="no test has label '$label'"
 			elif [ "$nfail" != 0 ]; then
-				ok=0 why="failed: $(sed -n 's/^ *[0-9]* - \([^ ]*\) (\(Failed\|Timeout\|Not Run\)).*/\1/p' "$log" | tr '\n' ' ')(see $log)"
+				ok=0 why="failed: $(sed -n 's/^[[:space:]]*[0-9]* - \([^ ]*\) (\(Failed\|Timeout\|Not Run\|Exception\)).*/\1/p' "$log" | tr '\n' ' ')(see $log)"
 			elif [ "$nskip" != 0 ] && [ "$allow_skips" = 0 ]; then
-				ok=0 why="skipped: $(grep '(Skipped)$' "$log" | sed 's/^ *[0-9]* - \([^ ]*\).*/\1/' | tr '\n' ' ')(a skip is not a pass: --allow-skips)"
+				ok=0 why="skipped: $(grep '(Skipped)$' "$log" | sed 's/^[[:space:]]*[0-9]* - \([^ ]*\).*/\1/' | tr '\n' ' ')(a skip is not a pass: --allow-skips)"
 			elif [ "$rc" != 0 ] && [ "$nskip" = 0 ]; then
 				ok=0 why="ctest exited $rc (see $log)"
 			fi
