@@ -136,7 +136,7 @@ build_fio() {
 		mv "$key/unpack" "$fio_src"
 	else
 		if ! tar -xf "$e" -C "$key/unpack" 2>"$key/unpack.log"; then
-			fio_why="cannot unpack: $(first_error "$key/unpack.log")"
+			fio_why="cannot unpack: $(head -n 1 "$key/unpack.log" | cut -c1-160)"
 			return 1
 		fi
 		# One top-level directory (git archive --prefix), or the tree
@@ -248,8 +248,12 @@ for e in "${entries[@]}"; do
 	fi
 	rows+=("$version|$(basename "$e")|$fio_col|$eng_col|$tests_col|${secs}s|$status|$why")
 	r_ver+=("$version")
-	r_fio+=("$([ "$fio_col" = FAILED ] || [ -z "$fio_src" ] || echo "$fio_src/fio")")
-	r_eng+=("$([[ $eng_col == ok* ]] && echo "$b/libaioring.so")")
+	f=
+	[ "$fio_col" = FAILED ] || [ -z "$fio_src" ] || f=$fio_src/fio
+	r_fio+=("$f")
+	f=
+	[[ $eng_col != ok* ]] || f=$b/libaioring.so
+	r_eng+=("$f")
 	say "$status $version: fio $fio_col, engine $eng_col, tests $tests_col (${secs}s)${why:+: $why}"
 done
 
