@@ -136,7 +136,7 @@ build_fio() {
 		mv "$key/unpack" "$fio_src"
 	else
 		if ! tar -xf "$e" -C "$key/unpack" 2>"$key/unpack.log"; then
-			fio_why="cannot unpack: $(head -n 1 "$key/unpack.log" | cut -c1-160)"
+			fio_why="cannot unpack: $(grep -m1 . "$key/unpack.log" | cut -c1-160)"
 			return 1
 		fi
 		# One top-level directory (git archive --prefix), or the tree
