@@ -5,8 +5,8 @@ import os
 import shutil
 import subprocess
 
-from compare_gate import (FAIL, INCONCLUSIVE, PASS, base_cell, cov, median,
-                          parse_cell_key, ratio)
+from .gate import (FAIL, INCONCLUSIVE, PASS, base_cell, cov, median,
+                   parse_cell_key, ratio)
 
 # Pseudo-configuration name of fio's t/io_uring -a1 runs (raw aio ceiling).
 CEILING = "raw-aio"

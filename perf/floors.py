@@ -5,11 +5,11 @@
 Floors are never typed in by hand: they come from measured runs.
 
     # CI floors: measured ratio of medians minus a 20% noise margin
-    python3 jobs/compare_floors.py --template jobs/floors-ci.json \\
+    python3 perf/floors.py --template jobs/floors-ci.json \\
         --margin 0.20 results/*/results.json > floors-ci.new.json
 
     # target floors (from the issue): keep the floors, refresh "measured"
-    python3 jobs/compare_floors.py --template jobs/floors.json \\
+    python3 perf/floors.py --template jobs/floors.json \\
         --keep-floors results/<run>/results.json > floors.new.json
 
 The template gives the cells and floors (vs, metric, kind); every floor
@@ -25,11 +25,11 @@ import math
 import os
 import sys
 
-sys.dont_write_bytecode = True     # keep jobs/ free of __pycache__
+sys.dont_write_bytecode = True     # keep the tree free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from compare_gate import (METRICS, median, normalize_floors,  # noqa: E402
-                          ratio)
+from aiorperf.gate import (METRICS, median, normalize_floors,  # noqa: E402
+                           ratio)
 
 
 def per_round(samples, cell, config, key):

@@ -2,7 +2,7 @@
 """Statistics, cell keys, floors files and the regression gate of compare.py.
 
 Everything here is pure (no fio, no files but the floors file), so that
-jobs/test_compare.py can feed it fabricated samples.
+perf/tests can feed it fabricated samples.
 
 A *sample* is one fio run: a dict with at least
     cell    -- cell key, "randread/4k/qd32/j1" or "randread/4k/qd32/j1/files64"

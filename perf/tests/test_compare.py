@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Self-check of compare.py's gate and parsing, on fabricated samples.
 
-Run: python3 -m unittest discover -s jobs -p 'test_compare.py'
-  or python3 jobs/test_compare.py
+Run: python3 -m unittest discover -s perf/tests
+  or python3 perf/tests/test_compare.py
 Needs no fio and no engine.  Every test asserts values that a wrong gate
 (wrong comparison direction, no noise check, no pairing...) would miss.
 """
@@ -14,12 +14,12 @@ import sys
 import tempfile
 import unittest
 
-sys.dont_write_bytecode = True     # keep jobs/ free of __pycache__
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True     # keep the tree free of __pycache__
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import compare  # noqa: E402
-import compare_report  # noqa: E402
-from compare_gate import (FAIL, INCONCLUSIVE, PASS, base_cell,  # noqa: E402
+from aiorperf import cli as compare  # noqa: E402
+from aiorperf import report as compare_report  # noqa: E402
+from aiorperf.gate import (FAIL, INCONCLUSIVE, PASS, base_cell,  # noqa: E402
                           cov, evaluate_gate, gate_exit_code, needed_runs,
                           normalize_floors, parse_cell_key)
 
@@ -217,9 +217,10 @@ class FloorsFile(unittest.TestCase):
                                            (CELL, "aioring")])
 
     def test_shipped_floors_files_are_valid(self):
-        here = os.path.dirname(os.path.abspath(__file__))
+        jobs = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__)))), "jobs")
         for name in ("floors.json", "floors-ci.json"):
-            path = os.path.join(here, name)
+            path = os.path.join(jobs, name)
             if not os.path.exists(path):
                 self.fail("%s is missing" % path)
             with open(path) as f:
