@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""Statistics, cell keys, floors files and the regression gate of compare.py.
+"""Cell keys, floors files, the floors gate and the A/B verdicts.
 
 Everything here is pure (no fio, no files but the floors file), so that
 perf/tests can feed it fabricated samples.
@@ -21,9 +21,10 @@ Keys starting with "_" are comments.  A floor may also carry "config"
 (the subject, default "aioring"), "measured" and "basis" (informational).
 """
 
-import math
 import re
-import statistics
+
+from .stats import (DEFAULT_LEVEL, MIN_ROUNDS, cov, median,  # noqa: F401
+                    paired_ratio_ci, ratio, ratio_ci)
 
 # Gate metric name -> (sample key, True when higher is better).
 METRICS = {
@@ -45,30 +46,6 @@ PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
 _CELL_RE = re.compile(
     r"^(?P<rw>[a-z]+)/(?P<bs>\d+[kKmM]?)/qd(?P<qd>\d+)/j(?P<jobs>\d+)"
     r"(?:/files(?P<files>\d+))?$")
-
-
-# ---- statistics ----
-
-def median(values):
-    vals = [v for v in values if v is not None]
-    return statistics.median(vals) if vals else None
-
-
-def cov(values):
-    """Coefficient of variation (sample stdev / mean); None below 2 values."""
-    vals = [v for v in values if v is not None]
-    if len(vals) < 2:
-        return None
-    mean = statistics.fmean(vals)
-    if mean == 0:
-        return 0.0 if all(v == 0 for v in vals) else math.inf
-    return statistics.stdev(vals) / abs(mean)
-
-
-def ratio(a, b):
-    if a is None or b is None or b == 0:
-        return None
-    return a / b
 
 
 # ---- cell keys ----
@@ -242,6 +219,209 @@ def gate_exit_code(results, strict=False):
     """1 if a floor failed; 3 if one was inconclusive under strict; else 0."""
     verdicts = {r["verdict"] for r in results}
     if FAIL in verdicts:
+        return 1
+    if strict and INCONCLUSIVE in verdicts:
+        return 3
+    return 0
+
+
+# ---- A/B verdicts: one build against another, and against a baseline ----
+#
+# For each cell and metric the ratio head/base (see stats.py for the
+# estimate and its confidence interval) is judged against a threshold t
+# (--max-regression).  "Worse" means lower IOPS, or higher p99 latency or
+# CPU per I/O.  With the interval [lo, hi] and the estimate e:
+#   REGRESSION   e is worse than the threshold (e < 1-t for IOPS, e > 1+t
+#                for p99/CPU) and the whole interval is on the worse side
+#                of 1 (hi < 1, resp. lo > 1): a real and large loss;
+#   IMPROVEMENT  the mirror image;
+#   NO CHANGE    the whole interval lies inside [1-t, 1+t]: any change is
+#                smaller than the threshold;
+#   INCONCLUSIVE anything else (the interval is too wide to tell), and
+#                fewer than MIN_ROUNDS paired rounds.
+# A build compared with itself is called a regression only when the
+# interval excludes 1 and the estimate is past the threshold, which noise
+# alone rarely produces; the sensitivity study (docs/perf/) measures how
+# rarely, and how large a loss is caught.
+
+REGRESSION, IMPROVEMENT, NO_CHANGE = "REGRESSION", "IMPROVEMENT", "NO CHANGE"
+
+# A/B metric name -> (sample key, True when higher is better, label).
+AB_METRICS = {
+    "iops": ("iops", True, "IOPS"),
+    "p99": ("lat_p99_ns", False, "p99 latency"),
+    "cpu": ("cpu_us_per_io", False, "CPU per I/O"),
+}
+DEFAULT_AB_METRICS = ("iops", "p99", "cpu")
+# Default --max-regression per metric (fractions).  Tail latency and CPU
+# accounting move more from run to run than IOPS do.
+DEFAULT_THRESHOLDS = {"iops": 0.03, "p99": 0.10, "cpu": 0.05}
+
+
+def parse_thresholds(text, metrics=DEFAULT_AB_METRICS):
+    """"3%" / "0.03" / "3" (all metrics) or "iops=3%,p99=10%" -> dict.
+
+    Metrics not named keep DEFAULT_THRESHOLDS.  Raises ValueError.
+    """
+    out = dict(DEFAULT_THRESHOLDS)
+
+    def one(v):
+        v = v.strip()
+        pct = v.endswith("%")
+        try:
+            x = float(v[:-1] if pct else v)
+        except ValueError:
+            raise ValueError("--max-regression %r: not a number (e.g. 3%%, "
+                             "iops=3%%,p99=10%%)" % text)
+        if pct or x >= 1:
+            x /= 100.0
+        if not 0 < x < 1:
+            raise ValueError("--max-regression %r: must be between 0 and "
+                             "100%%" % text)
+        return x
+    parts = [t for t in text.split(",") if t.strip()]
+    if not parts:
+        raise ValueError("--max-regression is empty")
+    for part in parts:
+        if "=" in part:
+            k, v = part.split("=", 1)
+            k = k.strip()
+            if k not in AB_METRICS:
+                raise ValueError("--max-regression: unknown metric %r "
+                                 "(known: %s)" % (k, ", ".join(AB_METRICS)))
+            out[k] = one(v)
+        else:
+            x = one(part)
+            for k in metrics:
+                out[k] = x
+    return out
+
+
+def ab_verdict(est, lo, hi, n, higher_better, threshold,
+               min_rounds=MIN_ROUNDS):
+    """(verdict, reason) of one A/B comparison; see the table above."""
+    if n < min_rounds or est is None or lo is None:
+        return INCONCLUSIVE, "%d paired round(s); need %d" % (n, min_rounds)
+    t = threshold
+    ch = (est - 1) * 100
+    ci = "CI %.3f..%.3f" % (lo, hi)
+    if higher_better:
+        worse_past, worse_sure = est < 1 - t, hi < 1
+        better_past, better_sure = est > 1 + t, lo > 1
+    else:
+        worse_past, worse_sure = est > 1 + t, lo > 1
+        better_past, better_sure = est < 1 - t, hi < 1
+    if worse_past and worse_sure:
+        return REGRESSION, "%+.1f%%, %s beyond the %.0f%% threshold" % (
+            ch, ci, t * 100)
+    if better_past and better_sure:
+        return IMPROVEMENT, "%+.1f%%, %s" % (ch, ci)
+    if lo >= 1 - t and hi <= 1 + t:
+        return NO_CHANGE, ""
+    if worse_sure or better_sure:
+        return INCONCLUSIVE, "%+.1f%%, %s: a change, but not clearly past " \
+            "the %.0f%% threshold" % (ch, ci, t * 100)
+    return INCONCLUSIVE, "%+.1f%%, %s: wider than +-%.0f%% and not clear " \
+        "of 1" % (ch, ci, t * 100)
+
+
+def _by_round(samples, cell, config, key, host=None):
+    out = {}
+    for s in samples:
+        if (s.get("cell") == cell and s.get("config") == config
+                and s.get("ok") and s.get(key) is not None
+                and (host is None or s.get("host", "local") == host)):
+            out[s["round"]] = float(s[key])
+    return out
+
+
+def evaluate_ab(samples, cells, base, heads, metrics=DEFAULT_AB_METRICS,
+                thresholds=None, level=DEFAULT_LEVEL, host=None):
+    """Judge every head config against base, per cell and metric."""
+    thresholds = thresholds or DEFAULT_THRESHOLDS
+    out = []
+    for cell in cells:
+        for head in heads:
+            for m in metrics:
+                key, hb, label = AB_METRICS[m]
+                h = _by_round(samples, cell, head, key, host)
+                b = _by_round(samples, cell, base, key, host)
+                if not h and not b:
+                    continue        # neither ran here (e.g. a files cell)
+                st = paired_ratio_ci(h, b, level, seed="%s|%s|%s|%s" % (
+                    cell, head, base, m))
+                v, why = ab_verdict(st["estimate"], st["lo"], st["hi"],
+                                    st["n"], hb, thresholds[m])
+                out.append({
+                    "kind": "ab", "cell": cell, "config": head, "vs": base,
+                    "metric": m, "label": label, "host": host or "local",
+                    "higher_better": hb, "threshold": thresholds[m],
+                    "verdict": v, "reason": why,
+                    "estimate": st["estimate"], "lo": st["lo"],
+                    "hi": st["hi"], "level": level, "n": st["n"],
+                    "ratios": st["ratios"],
+                    "ratio_of_medians": st["ratio_of_medians"],
+                    "subject_median": median(h.values()),
+                    "ref_median": median(b.values())})
+    return out
+
+
+def normalised(samples, cell, config, key, ref="libaio", host=None):
+    """{round: config / ref} of one run (both measured in that round)."""
+    return dict(paired_ratio_pairs(_by_round(samples, cell, config, key,
+                                             host),
+                                   _by_round(samples, cell, ref, key, host)))
+
+
+def paired_ratio_pairs(a, b):
+    return [(r, a[r] / b[r]) for r in sorted(a) if r in b and b[r]]
+
+
+def evaluate_baseline(samples, base_samples, cells, pairs,
+                      metrics=DEFAULT_AB_METRICS, thresholds=None,
+                      level=DEFAULT_LEVEL, ref="libaio", host=None,
+                      base_host=None):
+    """Judge this run against a stored baseline run.
+
+    pairs: [(config in this run, config in the baseline)].  Each run is
+    normalised by its own interleaved ref (built-in libaio): per round,
+    config / ref; the two runs' normalised values are then compared
+    unpaired (stats.ratio_ci), and judged as an A/B comparison.
+    """
+    thresholds = thresholds or DEFAULT_THRESHOLDS
+    out = []
+    for cell in cells:
+        for cur, old in pairs:
+            for m in metrics:
+                key, hb, label = AB_METRICS[m]
+                a = normalised(samples, cell, cur, key, ref, host)
+                b = normalised(base_samples, cell, old, key, ref, base_host)
+                if not a and not b:
+                    continue
+                st = ratio_ci(list(a.values()), list(b.values()), level,
+                              seed="%s|%s|%s|%s" % (cell, cur, old, m))
+                v, why = ab_verdict(st["estimate"], st["lo"], st["hi"],
+                                    st["n"], hb, thresholds[m])
+                if not a or not b:
+                    v, why = INCONCLUSIVE, "%s not measured (with %s)" % (
+                        "this run" if not a else "the baseline", ref)
+                out.append({
+                    "kind": "baseline", "cell": cell, "config": cur,
+                    "vs": "baseline:" + old, "metric": m, "label": label,
+                    "host": host or "local", "higher_better": hb,
+                    "threshold": thresholds[m], "verdict": v,
+                    "reason": why, "estimate": st["estimate"],
+                    "lo": st["lo"], "hi": st["hi"], "level": level,
+                    "n": st["n"], "ratio_of_medians": st["ratio_of_medians"],
+                    "subject_median": median(a.values()),
+                    "ref_median": median(b.values())})
+    return out
+
+
+def verdicts_exit_code(results, strict=False):
+    """1 on a FAIL or REGRESSION; 3 on INCONCLUSIVE under strict; else 0."""
+    verdicts = {r["verdict"] for r in results}
+    if FAIL in verdicts or REGRESSION in verdicts:
         return 1
     if strict and INCONCLUSIVE in verdicts:
         return 3

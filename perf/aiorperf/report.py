@@ -5,11 +5,24 @@ import os
 import shutil
 import subprocess
 
-from .gate import (FAIL, INCONCLUSIVE, PASS, base_cell, cov, median,
-                   parse_cell_key, ratio)
+from .gate import (FAIL, IMPROVEMENT, INCONCLUSIVE, NO_CHANGE, PASS,
+                   REGRESSION, base_cell, cov, median, parse_cell_key, ratio)
 
 # Pseudo-configuration name of fio's t/io_uring -a1 runs (raw aio ceiling).
 CEILING = "raw-aio"
+
+
+PRIMARY_HOSTS = ("local", "all")
+
+
+def host_of(sample):
+    return sample.get("host", "local")
+
+
+def hosts_in(samples):
+    """Hosts with their own samples (HOST:PORT), in order; not local/all."""
+    return list(dict.fromkeys(host_of(s) for s in samples
+                              if host_of(s) not in PRIMARY_HOSTS))
 
 
 def _vals(samples, cell, config, key):
@@ -18,8 +31,15 @@ def _vals(samples, cell, config, key):
             and s.get("ok") and s.get(key) is not None]
 
 
-def summarize(samples, cells, configs):
-    """cell -> config -> medians, spread and ratios (absent if never ran)."""
+def summarize(samples, cells, configs, host=None):
+    """cell -> config -> medians, spread and ratios (absent if never ran).
+
+    host: None for the run's own figures (a local run, or the aggregate
+    of all --client hosts), else one HOST:PORT.
+    """
+    samples = [s for s in samples if (host_of(s) in PRIMARY_HOSTS
+                                      if host is None
+                                      else host_of(s) == host)]
     out = {}
     for cell in cells:
         row = {}
@@ -180,7 +200,8 @@ def md_table(summary, cells, configs):
             v = r[n].replace("|", "\\|")
             if n == "cell":
                 v = "`%s`" % v
-            elif n == "config" and r["config"].startswith("aioring"):
+            elif n == "config" and r["config"] not in (
+                    "libaio", "libaio-ur", "io_uring", CEILING):
                 v = "**%s**" % v
             cells_.append(v)
         out.append("| " + " | ".join(cells_) + " |")
@@ -312,3 +333,253 @@ plot for [i=2:%d] "ratios.dat" using i:xtic(1) title columnheader(i)
             return None, "chart skipped: gnuplot exit %d: %s" % (
                 p.returncode, p.stderr.strip()[-300:])
     return png, "chart: %s" % png
+
+
+# ---- A/B and baseline verdicts ----
+
+def _metric_value(r, v):
+    """A metric's median in its own unit, for the tables."""
+    if v is None:
+        return "-"
+    if r["metric"] == "iops":
+        return f_iops(v) if r["kind"] == "ab" else "%.3f" % v
+    if r["metric"] == "p99":
+        return (f_us(v) + "us") if r["kind"] == "ab" else "%.3f" % v
+    return ("%.3fus" % v) if r["kind"] == "ab" else "%.3f" % v
+
+
+def _change(r):
+    if r["estimate"] is None:
+        return "-"
+    return "%+.1f%%" % ((r["estimate"] - 1) * 100)
+
+
+def _ci(r):
+    if r["lo"] is None:
+        return "-"
+    return "%.3f..%.3f" % (r["lo"], r["hi"])
+
+
+def _vs(r):
+    return "%s vs %s" % (r["config"], r["vs"])
+
+
+def verdict_rows(results):
+    rows = []
+    for r in results:
+        rows.append({
+            "cell": r["cell"], "host": r.get("host", "local"),
+            "compare": _vs(r), "metric": r["metric"],
+            "subject": _metric_value(r, r["subject_median"]),
+            "ref": _metric_value(r, r["ref_median"]),
+            "ratio": f_num(r["estimate"], "%.3f"), "change": _change(r),
+            "ci": _ci(r), "n": str(r["n"]),
+            "limit": "%.0f%%" % (r["threshold"] * 100),
+            "verdict": r["verdict"],
+            "reason": r.get("reason") or ""})
+    return rows
+
+
+VERDICT_HEAD = [("cell", "cell"), ("host", "host"), ("compare", "compare"),
+                ("metric", "metric"), ("subject", "subject median"),
+                ("ref", "reference median"), ("ratio", "paired ratio"),
+                ("change", "change"), ("ci", "95% CI"), ("n", "rounds"),
+                ("limit", "threshold"), ("verdict", "verdict")]
+
+
+def verdict_text(results):
+    rows = verdict_rows(results)
+    if not rows:
+        return "(nothing judged)\n"
+    cols = [c for c in VERDICT_HEAD if c[0] != "host" or any(
+        r["host"] != "local" for r in rows)]
+    for r in rows:
+        if r["reason"] and r["verdict"] != NO_CHANGE:
+            r["verdict"] += " (%s)" % r["reason"]
+    w = {n: max(len(n), *(len(r[n]) for r in rows)) for n, _ in cols}
+    lines = ["  ".join(n.ljust(w[n]) for n, _ in cols).rstrip()]
+    for r in rows:
+        lines.append("  ".join(r[n].ljust(w[n]) for n, _ in cols).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def verdict_md(results):
+    rows = verdict_rows(results)
+    if not rows:
+        return "_nothing judged_\n"
+    cols = [c for c in VERDICT_HEAD if c[0] != "host" or any(
+        r["host"] != "local" for r in rows)]
+    icon = {REGRESSION: "**REGRESSION**", IMPROVEMENT: "IMPROVEMENT",
+            NO_CHANGE: "no change", INCONCLUSIVE: "*inconclusive*"}
+    out = ["| " + " | ".join(t for _, t in cols) + " |",
+           "|" + "|".join("---:" if n in ("subject", "ref", "ratio",
+                                           "change", "n", "limit")
+                          else "---" for n, _ in cols) + "|"]
+    for r in rows:
+        vals = []
+        for n, _ in cols:
+            v = r[n]
+            if n == "cell":
+                v = "`%s`" % v
+            elif n == "verdict":
+                v = icon.get(v, v) + (" (%s)" % r["reason"]
+                                      if r["reason"] else "")
+            vals.append(v.replace("|", "\\|"))
+        out.append("| " + " | ".join(vals) + " |")
+    return "\n".join(out) + "\n"
+
+
+def verdict_banner(results, what="A/B"):
+    n = {v: sum(1 for g in results if g["verdict"] == v)
+         for v in (REGRESSION, IMPROVEMENT, NO_CHANGE, INCONCLUSIVE)}
+    word = ("%s: REGRESSION" % what if n[REGRESSION] else
+            "%s: INCONCLUSIVE" % what if n[INCONCLUSIVE] else
+            "%s: PASSED" % what)
+    return "%s: %d regression, %d improvement, %d no change, %d " \
+        "inconclusive" % (word, n[REGRESSION], n[IMPROVEMENT],
+                          n[NO_CHANGE], n[INCONCLUSIVE])
+
+
+# ---- JUnit XML ----
+
+def _floor_case(g):
+    name = "%s vs %s %s" % (g["config"], _vs_text(g), _floor_text(g))
+    msg = "%s: ratio of medians %s (floor %s %.3f), per-round %s, CoV " \
+        "%s/%s%s" % (g["verdict"], f_num(g["ratio"], "%.3f"),
+                     ">=" if g["kind"] == "min" else "<=", g["floor"],
+                     "-" if g["lo"] is None else "%.3f..%.3f" % (g["lo"],
+                                                                  g["hi"]),
+                     f_pct(g["cov_subject"]), f_pct(g["cov_ref"]),
+                     " (%s)" % g["reason"] if g["reason"] else "")
+    return "gate." + g["cell"], name, g["verdict"], msg
+
+
+def _verdict_case(r):
+    host = r.get("host", "local")
+    cls = "%s.%s%s" % (r["kind"], r["cell"],
+                       "" if host == "local" else "." + host)
+    name = "%s %s" % (_vs(r), r["metric"])
+    msg = ("%s: %s %s %s vs %s, paired ratio %s (%s), 95%% CI %s, %s "
+           "round(s), threshold %.0f%%%s" % (
+               r["verdict"], r["label"], r["config"],
+               _metric_value(r, r["subject_median"]),
+               _metric_value(r, r["ref_median"]),
+               f_num(r["estimate"], "%.3f"), _change(r), _ci(r), r["n"],
+               r["threshold"] * 100,
+               " (%s)" % r["reason"] if r.get("reason") else ""))
+    return cls, name, r["verdict"], msg
+
+
+def junit_xml(groups, failures=(), strict=False, suite="libaioring-perf",
+              elapsed=0.0):
+    """JUnit XML text: one <testcase> per judged floor / cell and metric.
+
+    groups: [(name, results)] with results from evaluate_gate (floors),
+    evaluate_ab or evaluate_baseline.  A FAIL or REGRESSION is a
+    <failure> whose message carries the figures; INCONCLUSIVE is
+    <skipped> (a <failure> under strict); fio runs that failed are
+    <error> cases.
+    """
+    import xml.etree.ElementTree as ET
+    root = ET.Element("testsuites", name=suite)
+    total = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for gname, results in groups:
+        ts = ET.SubElement(root, "testsuite", name="%s.%s" % (suite, gname))
+        cnt = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+        for r in results:
+            cls, name, verdict, msg = (_floor_case(r) if "floor" in r
+                                       else _verdict_case(r))
+            tc = ET.SubElement(ts, "testcase", classname=cls, name=name,
+                               time="0")
+            cnt["tests"] += 1
+            if verdict in (FAIL, REGRESSION) or (
+                    strict and verdict == INCONCLUSIVE):
+                f = ET.SubElement(tc, "failure", message=msg,
+                                  type=verdict.replace(" ", "_"))
+                f.text = msg
+                cnt["failures"] += 1
+            elif verdict == INCONCLUSIVE:
+                ET.SubElement(tc, "skipped", message=msg)
+                cnt["skipped"] += 1
+            so = ET.SubElement(tc, "system-out")
+            so.text = msg
+        for k, v in cnt.items():
+            ts.set(k, str(v))
+            total[k] += v
+    if failures:
+        ts = ET.SubElement(root, "testsuite", name="%s.runs" % suite)
+        for f in failures:
+            tc = ET.SubElement(ts, "testcase", classname="run.%s" % f["cell"],
+                               name="%s round %s" % (f["config"],
+                                                     f["round"]), time="0")
+            e = ET.SubElement(tc, "error", message=str(f.get("error")),
+                              type="fio")
+            e.text = " ".join(f.get("cmd") or [])
+        ts.set("tests", str(len(failures)))
+        ts.set("errors", str(len(failures)))
+        total["tests"] += len(failures)
+        total["errors"] += len(failures)
+    for k, v in total.items():
+        root.set(k, str(v))
+    root.set("time", "%.1f" % elapsed)
+    ET.indent(root) if hasattr(ET, "indent") else None
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' +
+            ET.tostring(root, encoding="unicode") + "\n")
+
+
+def ab_chart(results, outdir, name="ab"):
+    """Per cell and metric: change of the subject vs its reference, with
+    its CI as an error bar and the thresholds as dashed lines."""
+    rows = [r for r in results if r["estimate"] is not None
+            and r["lo"] is not None]
+    if not rows:
+        return None, "%s chart skipped: nothing judged" % name
+    dat = os.path.join(outdir, name + ".dat")
+    with open(dat, "w") as f:
+        f.write("label change lo hi\n")
+        for r in rows:
+            lab = "%s %s %s%s" % (r["cell"], r["metric"], r["config"],
+                                  "" if r.get("host", "local") in (
+                                      "local", "all") else "@" + r["host"])
+            f.write('"%s" %.3f %.3f %.3f\n' % (
+                lab, (r["estimate"] - 1) * 100, (r["lo"] - 1) * 100,
+                (r["hi"] - 1) * 100))
+    t = max(r["threshold"] for r in rows) * 100
+    width = max(900, 70 * len(rows) + 300)
+    gp = os.path.join(outdir, name + ".gp")
+    with open(gp, "w") as f:
+        f.write("""# Render with: gnuplot %s.gp  (in this directory)
+set terminal pngcairo size %d,560 noenhanced font ",10"
+set output "%s.png"
+set title "change vs reference, %%  (bars: 95%% CI; + is higher: good for IOPS, bad for p99 and CPU)"
+set xtics rotate by -35 left
+set ylabel "%% change"
+set grid ytics
+set offsets 0.5, 0.5, 0, 0
+set key off
+set arrow from graph 0, first 0 to graph 1, first 0 nohead lc rgb "black"
+set arrow from graph 0, first %.1f to graph 1, first %.1f nohead dt 2 lc rgb "gray"
+set arrow from graph 0, first -%.1f to graph 1, first -%.1f nohead dt 2 lc rgb "gray"
+plot "%s.dat" using 0:2:3:4:xtic(1) with yerrorbars pt 7 ps 1.5 lw 2
+""" % (name, width, name, t, t, t, t, name))
+    gnuplot = shutil.which("gnuplot")
+    if not gnuplot:
+        return None, "%s chart skipped: gnuplot not found" % name
+    png = os.path.join(outdir, name + ".png")
+    for attempt in (0, 1):
+        try:
+            p = subprocess.run([gnuplot, name + ".gp"], cwd=outdir,
+                               capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.SubprocessError) as e:
+            return None, "%s chart skipped: %s" % (name, e)
+        if p.returncode == 0 and os.path.exists(png):
+            return png, "chart: %s" % png
+        if attempt == 0 and "pngcairo" in p.stderr:
+            with open(gp) as f:
+                script = f.read().replace("pngcairo", "png", 1)
+            with open(gp, "w") as f:
+                f.write(script)
+            continue
+        break
+    return None, "%s chart skipped: gnuplot exit %d: %s" % (
+        name, p.returncode, p.stderr.strip()[-300:])
