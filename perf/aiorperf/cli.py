@@ -555,7 +555,7 @@ def parse_args(argv):
             try:
                 args.hosts.append(remote.parse_host(c))
             except ValueError as e:
-                p.error("--client %s: %s" % (c, e))
+                p.error(str(e))
         if args.ceiling:
             args.ceiling = False        # t/io_uring runs only here
     return args

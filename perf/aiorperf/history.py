@@ -19,8 +19,9 @@ cpu) across them: one line per cell (and per engine build when a run has
 several), x = the commit (git describe of the run) or the date.  Step
 changes are found by binary segmentation (stats.step_changes): a split
 where the medians of the two sides differ by --step (default 5%) and by
-3 standard errors, the noise per point being at least each run's own
-round-to-round spread.  Writes history.json, history.md, history.dat/.gp
+3 standard errors; the noise per point is taken from successive
+differences of the series, and is at least the typical standard error of
+one run's median (from its rounds).  Writes history.json, history.md, history.dat/.gp
 and history.png (gnuplot) into --out.
 """
 

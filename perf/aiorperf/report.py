@@ -459,10 +459,10 @@ def _verdict_case(r):
     cls = "%s.%s%s" % (r["kind"], r["cell"],
                        "" if host == "local" else "." + host)
     name = "%s %s" % (_vs(r), r["metric"])
-    msg = ("%s: %s %s %s vs %s, paired ratio %s (%s), 95%% CI %s, %s "
+    msg = ("%s: %s %s %s vs %s %s, paired ratio %s (%s), 95%% CI %s, %s "
            "round(s), threshold %.0f%%%s" % (
                r["verdict"], r["label"], r["config"],
-               _metric_value(r, r["subject_median"]),
+               _metric_value(r, r["subject_median"]), r["vs"],
                _metric_value(r, r["ref_median"]),
                f_num(r["estimate"], "%.3f"), _change(r), _ci(r), r["n"],
                r["threshold"] * 100,

@@ -629,14 +629,22 @@ def wait_quiet(limit, label):
 
 
 def other_fio_pids():
-    """fio processes running now (none of ours is, between runs)."""
+    """fio processes running now (none of ours is, between runs).
+
+    An idle `fio --server` waiting for a client is not load (a job it
+    runs shows up in the CPU check), so servers are not counted.
+    """
     pids = []
     for d in os.listdir("/proc"):
         if d.isdigit():
             try:
                 with open("/proc/%s/comm" % d) as f:
-                    if f.read().strip() == "fio":
-                        pids.append(int(d))
+                    if f.read().strip() != "fio":
+                        continue
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    argv = f.read().split(b"\0")
+                if not any(a.startswith(b"--server") for a in argv):
+                    pids.append(int(d))
             except OSError:
                 pass
     return pids

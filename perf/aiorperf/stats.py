@@ -144,16 +144,20 @@ def step_changes(values, min_step=0.05, min_t=3.0, noise=None):
     values: the series (e.g. a cell's normalised ratio, one per run, in
     time order).  A split k (values[:k] | values[k:]) is a step when the
     medians of the two sides differ by at least min_step (relative to the
-    left side) and the difference of the means is at least min_t times
-    its standard error, the noise per point being the larger of the
-    pooled within-side standard deviation and `noise` (e.g. the typical
-    round-to-round spread inside one run; a side of one point has no
-    spread of its own).  The best split is taken, then each side is
-    searched again.  Returns sorted indices k (the first point after a
-    step).
+    left side) and the means by at least min_t standard errors.  The
+    noise per point is estimated once, from the whole series, by the
+    median absolute difference of successive points (x 1.4826 / sqrt 2:
+    the standard deviation for normal noise, and robust to the few big
+    differences that steps themselves make), and is at least `noise`
+    (e.g. the typical standard error of one run, from its rounds).  The
+    split with the largest t is taken, then each side is searched again.
+    Returns sorted indices k (the first point after each step).
     """
     vals = list(values)
     out = []
+    diffs = [abs(b - a) for a, b in zip(vals, vals[1:])]
+    s = 1.4826 * statistics.median(diffs) / math.sqrt(2) if diffs else 0.0
+    s = max(s, noise or 0.0, 1e-12)
 
     def search(lo, hi):
         seg = vals[lo:hi]
@@ -166,11 +170,6 @@ def step_changes(values, min_step=0.05, min_t=3.0, noise=None):
             ma, mb = median(a), median(b)
             if not ma or abs(mb - ma) / abs(ma) < min_step:
                 continue
-            ss = sum((x - statistics.fmean(a)) ** 2 for x in a) + \
-                sum((x - statistics.fmean(b)) ** 2 for x in b)
-            dof = n - 2
-            s = math.sqrt(ss / dof) if dof > 0 else 0.0
-            s = max(s, noise or 0.0, 1e-12)
             t = abs(statistics.fmean(b) - statistics.fmean(a)) / (
                 s * math.sqrt(1.0 / len(a) + 1.0 / len(b)))
             if t >= min_t and t > best_t:
