@@ -10,7 +10,7 @@ options; reports medians, spread and ratios, and judges:
     number of named builds; `head:vectored=0` runs one with options).
     Every other named build is judged against the first, per cell, for
     IOPS, p99 latency and CPU per I/O: the median of the per-round ratios
-    head/base with a 95% bootstrap confidence interval over rounds
+    head/base with a 90% bootstrap confidence interval over rounds
     (aiorperf/stats.py), and a verdict REGRESSION / IMPROVEMENT /
     NO CHANGE / INCONCLUSIVE against --max-regression (aiorperf/gate.py).
   * floors: --gate FLOORS.json (ratios to built-in engines, as before).
@@ -331,7 +331,7 @@ def markdown(st, summary, by_host):
         lines += ["", "### A/B verdicts: %s" % rep.verdict_banner(
             st["ab"], "A/B"), "",
             "Each head vs `%s`; paired ratio = median over rounds of "
-            "head/base in the same round, 95%% bootstrap CI over rounds; "
+            "head/base in the same round, 90%% bootstrap CI over rounds; "
             "thresholds: %s." % (st["ab_roles"]["base"],
                                  thresholds_text(args)), "",
             rep.verdict_md(st["ab"])]
@@ -500,6 +500,11 @@ def parse_args(argv):
                         "all these hosts at once (repeatable; each runs "
                         "fio --server; default port 8765); the target and "
                         "the engine paths must exist on every host")
+    g.add_argument("--cpus-allowed", metavar="CPUS",
+                   help="pin every fio job to these CPUs (fio's "
+                        "cpus_allowed, e.g. 1 or 0-3), the same for every "
+                        "configuration: less scheduler noise on shared "
+                        "runners")
     g.add_argument("--wait-quiet", type=float, default=0, metavar="SECS",
                    help="before each run, wait up to SECS for other fio "
                         "processes to end and the CPUs to idle (shared "
@@ -708,6 +713,7 @@ def run_main(argv):
                        "max_cov": args.max_cov,
                        "max_regression": args.thresholds,
                        "metrics": args.metrics,
+                       "cpus_allowed": args.cpus_allowed,
                        "order": "rotating by round"}}
     rc = 0
     tio = None

@@ -255,7 +255,11 @@ AB_METRICS = {
 DEFAULT_AB_METRICS = ("iops", "p99", "cpu")
 # Default --max-regression per metric (fractions).  Tail latency and CPU
 # accounting move more from run to run than IOPS do.
-DEFAULT_THRESHOLDS = {"iops": 0.03, "p99": 0.10, "cpu": 0.05}
+# Measured on a shared 2-vCPU runner: the per-round ratio of a build to
+# itself has a standard deviation of about 3% (IOPS, 2 s runs), so the
+# 90% interval of 5-8 rounds spans about +-2-4%: a threshold below that
+# leaves identical builds INCONCLUSIVE.
+DEFAULT_THRESHOLDS = {"iops": 0.05, "p99": 0.10, "cpu": 0.05}
 
 
 def parse_thresholds(text, metrics=DEFAULT_AB_METRICS):

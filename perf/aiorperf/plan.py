@@ -233,6 +233,8 @@ def fio_cmd(args, target, cell, config):
     if c["qd"] >= BATCH_QD:
         cmd += ["--iodepth_batch_submit=%d" % BATCH,
                 "--iodepth_batch_complete_max=%d" % BATCH]
+    if getattr(args, "cpus_allowed", None):
+        cmd.append("--cpus_allowed=%s" % args.cpus_allowed)
     return cmd + engine_args(config, getattr(args, "engines", None) or
                              args.engine, args.aior_opt)
 

@@ -383,7 +383,7 @@ def verdict_rows(results):
 VERDICT_HEAD = [("cell", "cell"), ("host", "host"), ("compare", "compare"),
                 ("metric", "metric"), ("subject", "subject median"),
                 ("ref", "reference median"), ("ratio", "paired ratio"),
-                ("change", "change"), ("ci", "95% CI"), ("n", "rounds"),
+                ("change", "change"), ("ci", "90% CI"), ("n", "rounds"),
                 ("limit", "threshold"), ("verdict", "verdict")]
 
 
@@ -459,12 +459,13 @@ def _verdict_case(r):
     cls = "%s.%s%s" % (r["kind"], r["cell"],
                        "" if host == "local" else "." + host)
     name = "%s %s" % (_vs(r), r["metric"])
-    msg = ("%s: %s %s %s vs %s %s, paired ratio %s (%s), 95%% CI %s, %s "
+    msg = ("%s: %s %s %s vs %s %s, paired ratio %s (%s), %.0f%% CI %s, %s "
            "round(s), threshold %.0f%%%s" % (
                r["verdict"], r["label"], r["config"],
                _metric_value(r, r["subject_median"]), r["vs"],
                _metric_value(r, r["ref_median"]),
-               f_num(r["estimate"], "%.3f"), _change(r), _ci(r), r["n"],
+               f_num(r["estimate"], "%.3f"), _change(r),
+               100 * (r.get("level") or 0.9), _ci(r), r["n"],
                r["threshold"] * 100,
                " (%s)" % r["reason"] if r.get("reason") else ""))
     return cls, name, r["verdict"], msg
@@ -551,7 +552,7 @@ def ab_chart(results, outdir, name="ab"):
         f.write("""# Render with: gnuplot %s.gp  (in this directory)
 set terminal pngcairo size %d,560 noenhanced font ",10"
 set output "%s.png"
-set title "change vs reference, %%  (bars: 95%% CI; + is higher: good for IOPS, bad for p99 and CPU)"
+set title "change vs reference, %%  (bars: 90%% CI; + is higher: good for IOPS, bad for p99 and CPU)"
 set xtics rotate by -35 left
 set ylabel "%% change"
 set grid ytics

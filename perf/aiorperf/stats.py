@@ -15,13 +15,16 @@ The A/B confidence interval (paired_ratio_ci):
     CI = percentile bootstrap of median(r) over rounds: B resamples of the
     n rounds with replacement (pairs kept together), the median of each,
     the (1-level)/2 and (1+level)/2 quantiles of those medians.
+    level is 90%: each verdict (gate.py) reads one side of the interval,
+    so each is a one-sided test at 5% (for "no change", both sides: the
+    two one-sided tests, TOST, of equivalence testing).
     The generator is seeded from a caller-given key so the same samples
     always give the same interval.
 A bootstrap of the median cannot reach outside [min r, max r]; with n
 rounds that range covers the true median with probability 1 - 2^(1-n)
 only (75% at 3 rounds, 94% at 5, 98% at 7), so the interval is honest
-from about 5 rounds on; hence the A/B default of 5 rounds and no verdict
-below MIN_ROUNDS.
+from about 5 rounds on (90% needs 1 - 2^(1-n) >= 0.9: n >= 5); hence
+the A/B default of 5 rounds and no verdict below MIN_ROUNDS.
 
 Unpaired (a run against a stored baseline, taken at another time):
     ratio_ci(a, b): estimate median(a)/median(b); a and b resampled
@@ -33,7 +36,7 @@ import random
 import statistics
 import zlib
 
-DEFAULT_LEVEL = 0.95
+DEFAULT_LEVEL = 0.90
 DEFAULT_RESAMPLES = 4000
 MIN_ROUNDS = 3
 
