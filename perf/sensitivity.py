@@ -153,12 +153,23 @@ def run_one(args, engs, idx):
     return True
 
 
-def verdicts_of(rdir):
-    """{head: {metric: ab entry}} of one run's results.json."""
+def verdicts_of(rdir, thresholds=None):
+    """{head: {metric: ab entry}} of one run's results.json.
+
+    The verdicts are judged again from the run's samples with this
+    checkout's aiorperf.gate, so that a table over runs made in chunks
+    reflects one version of the statistic (the one committed beside it).
+    """
+    sys.path.insert(0, HERE)
+    from aiorperf import gate
     with open(os.path.join(rdir, "results.json")) as f:
         doc = json.load(f)
     out = {}
-    for e in doc.get("ab") or []:
+    heads = [c for c in doc.get("configs", []) if c != "base"]
+    smp = [s for s in doc.get("samples", []) if s.get("ok")]
+    ab = gate.evaluate_ab(smp, [CELL], "base", heads,
+                          thresholds=thresholds) if smp else []
+    for e in ab:
         if e.get("vs") == "base" and e.get("cell") == CELL and \
                 e.get("host", "local") in ("local", "all"):
             out.setdefault(e["config"], {})[e["metric"]] = e
@@ -171,8 +182,13 @@ def table(args):
                    if os.path.isfile(os.path.join(args.out, "runs", d,
                                                   "done.json")))
     env = None
+    thresholds = None
+    if args.max_regression:
+        sys.path.insert(0, HERE)
+        from aiorperf import gate
+        thresholds = gate.parse_thresholds(args.max_regression)
     for d in rdirs:
-        v, doc = verdicts_of(os.path.join(args.out, "runs", d))
+        v, doc = verdicts_of(os.path.join(args.out, "runs", d), thresholds)
         env = env or doc.get("env")
         runs.append(d)
         for delay in args.delays:

@@ -93,7 +93,8 @@ python3 "$here/remote_check.py" --fio "$fio" --engine "$engine" \
 	--dead "127.0.0.2:$p3"
 
 if [ "$compare" = 1 ]; then
-	if ! python3 "$perf/compare.py" --help 2>/dev/null | grep -q -- '--client'; then
+	probe=$(python3 "$perf/compare.py" --client 2>&1 || true)
+	if [[ $probe != *"--client: expected one argument"* ]]; then
 		echo "remote.sh: FAIL: perf/compare.py has no --client option"
 		exit 1
 	fi
