@@ -98,6 +98,26 @@ if [ "$compare" = 1 ]; then
 		echo "remote.sh: FAIL: perf/compare.py has no --client option"
 		exit 1
 	fi
+	# A host that does not answer stops compare.py before any run,
+	# named in one line, exit 2.
+	set +e
+	python3 "$perf/compare.py" --client "127.0.0.1:$p1" \
+		--client "127.0.0.2:$p3" --engine "base=$engine" \
+		--engine "head=$engine" --configs base,head --rw randread \
+		--bs 4k --qd 8 --rounds 3 --runtime 1 --no-ceiling \
+		--target "$target" --out "$work/dead" >"$work/dead.log" 2>&1
+	rc=$?
+	set -e
+	line=$(grep -m1 'error:' "$work/dead.log" || true)
+	echo "      -> exit $rc: $line"
+	if [ "$rc" != 2 ] || [[ $line != *"127.0.0.2:$p3"* ]] ||
+		grep -q '^\[1/' "$work/dead.log"; then
+		echo "remote.sh: FAIL: compare.py with a dead host: want exit 2 naming 127.0.0.2:$p3 before any run"
+		cat "$work/dead.log"
+		exit 1
+	fi
+	echo "ok  : compare --client with 127.0.0.2:$p3 (nobody listens) stops before any run, exit 2, naming it"
+
 	out=$work/compare
 	set +e
 	python3 "$perf/compare.py" --client "127.0.0.1:$p1" \
