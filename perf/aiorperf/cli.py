@@ -328,8 +328,7 @@ def markdown(st, summary, by_host):
     if s.get("aior_opt"):
         lines.append("- engine options: `%s`" % " ".join(s["aior_opt"]))
     if st.get("ab") is not None:
-        lines += ["", "### A/B verdicts: %s" % rep.verdict_banner(
-            st["ab"], "A/B"), "",
+        lines += ["", "### A/B verdicts", "",
             "Each head vs `%s`; paired ratio = median over rounds of "
             "head/base in the same round, 90%% bootstrap CI over rounds; "
             "thresholds: %s." % (st["ab_roles"]["base"],
@@ -339,9 +338,8 @@ def markdown(st, summary, by_host):
             lines += ["![A/B changes](ab.png)", ""]
     if st.get("baseline") is not None:
         ab = st.get("baseline_doc") or {}
-        lines += ["", "### Against baseline `%s`: %s" % (
-            args.against_baseline, rep.verdict_banner(
-                st["baseline"], "baseline")), "",
+        lines += ["", "### Against baseline `%s`" % args.against_baseline,
+                  "",
             "Baseline saved %s at git `%s`; both runs normalised by their "
             "own interleaved built-in libaio (per round), then compared; "
             "thresholds: %s." % (
