@@ -129,7 +129,8 @@ def run_one(args, engs, idx):
     cmd += ["--configs", ",".join(names), "--rw", "randread", "--bs", "4k",
             "--qd", "32", "--rounds", str(args.rounds), "--runtime",
             str(args.runtime), "--ramp-time", str(args.ramp_time),
-            "--no-ceiling", "--size", args.size, "--out", rdir]
+            "--no-ceiling", "--size", args.size, "--wait-quiet",
+            str(args.wait_quiet), "--out", rdir]
     if args.max_regression:
         cmd += ["--max-regression", args.max_regression]
     cmd += args.compare_args
@@ -230,6 +231,7 @@ def table(args):
            "command": args.command, "cell": CELL,
            "settings": {"rounds": args.rounds, "runtime": args.runtime,
                         "ramp_time": args.ramp_time, "size": args.size,
+                        "wait_quiet": args.wait_quiet,
                         "max_regression": args.max_regression,
                         "compare_args": args.compare_args,
                         "engines": "base + one build per planted delay, "
@@ -352,10 +354,13 @@ def main(argv=None):
     p.add_argument("--delays", default=DEFAULT_DELAYS,
                    help="planted ns per request, comma list; 0 = identical "
                         "builds (default %s)" % DEFAULT_DELAYS)
-    p.add_argument("--rounds", type=int, default=8)
+    p.add_argument("--rounds", type=int, default=10)
     p.add_argument("--runtime", type=float, default=1.0)
     p.add_argument("--ramp-time", type=float, default=0.25)
     p.add_argument("--size", default="256M")
+    p.add_argument("--wait-quiet", type=float, default=1.0, metavar="SECS",
+                   help="compare.py --wait-quiet: before each fio run, wait "
+                        "up to SECS for a quiet machine (default 1)")
     p.add_argument("--max-regression", default=None,
                    help="passed to compare.py (default: its own defaults, "
                         "IOPS 3%%, p99 10%%, CPU per I/O 5%%)")
