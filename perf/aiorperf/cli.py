@@ -50,7 +50,7 @@ import signal
 import sys
 import time
 
-from .gate import (DEFAULT_AB_METRICS, DEFAULT_MAX_COV, DEFAULT_THRESHOLDS,
+from .gate import (MIN_ROUNDS, DEFAULT_AB_METRICS, DEFAULT_MAX_COV, DEFAULT_THRESHOLDS,
                    AB_METRICS, FAIL, INCONCLUSIVE, REGRESSION, evaluate_ab,
                    evaluate_baseline, evaluate_gate, needed_runs,
                    normalize_floors, parse_cell_key, parse_thresholds,
@@ -427,7 +427,8 @@ def parse_args(argv):
                         % ", ".join(QUICK_CELLS))
     g.add_argument("--rounds", type=int, default=None,
                    help="interleaved rounds (default 3; %d when builds "
-                        "are A/B-compared)" % AB_ROUNDS)
+                        "are A/B-compared or baselines saved or judged: "
+                        "no verdict below %d)" % (AB_ROUNDS, MIN_ROUNDS))
     g.add_argument("--runtime", type=float, default=None,
                    help="seconds per run (default 5; --quick 2)")
     g.add_argument("--ramp-time", "--ramp_time", dest="ramp_time",
@@ -517,9 +518,10 @@ def parse_args(argv):
         p.error(str(e))
     args.engine = args.engines.get("aioring") or next(
         iter(args.engines.values()))
-    ab = len(named_engines(args.engines)) >= 2
+    judged = len(named_engines(args.engines)) >= 2 or bool(
+        args.save_baseline or args.against_baseline)
     if args.rounds is None:
-        args.rounds = AB_ROUNDS if ab else 3
+        args.rounds = AB_ROUNDS if judged else 3
     if args.runtime is None:
         args.runtime = 2.0 if args.quick else 5.0
     if args.ramp_time is None:

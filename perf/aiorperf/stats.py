@@ -24,7 +24,10 @@ A bootstrap of the median cannot reach outside [min r, max r]; with n
 rounds that range covers the true median with probability 1 - 2^(1-n)
 only (75% at 3 rounds, 94% at 5, 98% at 7), so the interval is honest
 from about 5 rounds on (90% needs 1 - 2^(1-n) >= 0.9: n >= 5); hence
-the A/B default of 5 rounds and no verdict below MIN_ROUNDS.
+the default of 5 rounds whenever something is judged, and no verdict
+below MIN_ROUNDS.  (Seen here: identical builds, 3 rounds on a machine
+busy with builds, came out "+29% IMPROVEMENT" with an interval of
+1.01..1.62: three rounds all on one side of 1 happen 1 time in 4.)
 
 Unpaired (a run against a stored baseline, taken at another time):
     ratio_ci(a, b): estimate median(a)/median(b); a and b resampled
@@ -38,7 +41,7 @@ import zlib
 
 DEFAULT_LEVEL = 0.90
 DEFAULT_RESAMPLES = 4000
-MIN_ROUNDS = 3
+MIN_ROUNDS = 5
 
 
 def median(values):

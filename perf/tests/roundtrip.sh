@@ -40,19 +40,20 @@ run() {     # run NAME ARGS...: compare.py into $work/NAME; exit code kept
 	tail -n 12 "$work/$name.log"
 }
 
-# 1. A/B: engine vs a copy of itself, 3 rounds, IOPS/p99/CPU judged.
-run ab --engine "base=$engine" --engine "head=$work/copy.so" --rounds 3
+# 1. A/B: engine vs a copy of itself, 5 rounds, IOPS/p99/CPU judged.
+run ab --engine "base=$engine" --engine "head=$work/copy.so" \
+	--configs base,head
 case $rc in 0|1|3) ;; *) fail "A/B run exit $rc" ;; esac
 grep -q "A/B: head vs base" "$work/ab/table.txt" || fail "no A/B table"
 
 # 2. Baseline round trip.
 bdir=$work/baselines
-run base1 --engine "$engine" --rounds 3 --save-baseline rt \
+run base1 --engine "$engine" --configs aioring,libaio --save-baseline rt \
 	--baseline-dir "$bdir"
 [ "$rc" = 0 ] || fail "baseline run exit $rc"
 [ -s "$bdir/rt.json" ] || fail "baseline rt.json not saved"
 grep -q "baseline 'rt' saved" "$work/base1.log" || fail "no saved line"
-run base2 --engine "$engine" --rounds 3 --against-baseline rt \
+run base2 --engine "$engine" --configs aioring --against-baseline rt \
 	--baseline-dir "$bdir"
 case $rc in 0|1) ;; *) fail "against-baseline run exit $rc" ;; esac
 grep -q "against baseline 'rt'" "$work/base2/table.txt" ||

@@ -95,10 +95,12 @@ class Verdicts(unittest.TestCase):
         self.assertEqual(r["verdict"], INCONCLUSIVE)
 
     def test_too_few_paired_rounds_is_inconclusive(self):
-        s = smp("base", [100, 100]) + smp("head", [50, 50])
+        # Four rounds all 50% down: still not a verdict, because four
+        # rounds on one side of 1 happen 1 time in 8 by chance alone.
+        s = smp("base", [100, 101, 99, 100]) + smp("head", [50, 51, 49, 50])
         (r,) = ab(s)
         self.assertEqual(r["verdict"], INCONCLUSIVE)
-        self.assertIn("need 3", r["reason"])
+        self.assertIn("4 paired round(s); need 5", r["reason"])
 
     def test_rounds_pair_by_number_and_failed_runs_drop(self):
         s = smp("base", [100, 100, 100, 100]) + \
