@@ -1,0 +1,10 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Kept for the floors files' comments: the tool moved to perf/floors.py."""
+
+import os
+import sys
+
+here = os.path.dirname(os.path.abspath(__file__))
+target = os.path.join(os.path.dirname(here), "perf", "floors.py")
+os.execv(sys.executable, [sys.executable, target] + sys.argv[1:])
