@@ -116,10 +116,13 @@ def engines(args):
     return out
 
 
+def done(args, idx):
+    return os.path.isfile(os.path.join(args.out, "runs", "%02d" % idx,
+                                       "done.json"))
+
+
 def run_one(args, engs, idx):
     rdir = os.path.join(args.out, "runs", "%02d" % idx)
-    if os.path.isfile(os.path.join(rdir, "done.json")):
-        return False
     if os.path.isdir(rdir):
         shutil.rmtree(rdir)
     names = ["base"] + ["d%d" % d for d in args.delays]
@@ -135,10 +138,9 @@ def run_one(args, engs, idx):
         cmd += ["--max-regression", args.max_regression]
     cmd += args.compare_args
     log("run %d/%d: %s" % (idx, args.runs, " ".join(cmd[2:])))
-    with Lock(args.lock, True):
-        t0 = time.monotonic()
-        p = subprocess.run(cmd, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True)
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
     el = time.monotonic() - t0
     os.makedirs(rdir, exist_ok=True)
     with open(os.path.join(rdir, "compare.log"), "w") as f:
@@ -375,6 +377,8 @@ def main(argv=None):
     p.add_argument("--lock", default=os.environ.get("AIOR_BENCH_LOCK"),
                    help="flock this file: exclusive around each run, "
                         "shared around builds (default $AIOR_BENCH_LOCK)")
+    p.add_argument("--per-lock", type=int, default=1, metavar="K",
+                   help="with --lock: K runs per exclusive hold (default 1)")
     p.add_argument("--check", action="store_true",
                    help="exit 1 unless the largest delay is flagged and "
                         "identical builds are not (see above)")
@@ -402,12 +406,14 @@ def main(argv=None):
             f.write(args.command + "\n")
         engs = engines(args)
         log("engines: %s" % ", ".join("%s=%s" % kv for kv in engs.items()))
-        new = 0
-        for i in range(1, args.runs + 1):
-            if args.max_new is not None and new >= args.max_new:
-                break
-            if run_one(args, engs, i):
-                new += 1
+        todo = [i for i in range(1, args.runs + 1) if not done(args, i)]
+        if args.max_new is not None:
+            todo = todo[:args.max_new]
+        # The exclusive lock is taken for --per-lock runs at a time.
+        for k in range(0, len(todo), args.per_lock):
+            with Lock(args.lock, True):
+                for i in todo[k:k + args.per_lock]:
+                    run_one(args, engs, i)
     if os.path.isfile(cmdfile):
         with open(cmdfile) as f:
             args.command = f.read().strip()
