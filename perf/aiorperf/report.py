@@ -536,16 +536,17 @@ def ab_chart(results, outdir, name="ab"):
     if not rows:
         return None, "%s chart skipped: nothing judged" % name
     dat = os.path.join(outdir, name + ".dat")
+    code = {REGRESSION: 1, IMPROVEMENT: 2, NO_CHANGE: 3, INCONCLUSIVE: 4}
     with open(dat, "w") as f:
-        f.write("label change lo hi\n")
+        f.write("# label change lo hi threshold verdict\n")
         for r in rows:
             lab = "%s %s %s%s" % (r["cell"], r["metric"], r["config"],
                                   "" if r.get("host", "local") in (
                                       "local", "all") else "@" + r["host"])
-            f.write('"%s" %.3f %.3f %.3f\n' % (
+            f.write('"%s" %.3f %.3f %.3f %.3f %d\n' % (
                 lab, (r["estimate"] - 1) * 100, (r["lo"] - 1) * 100,
-                (r["hi"] - 1) * 100))
-    t = max(r["threshold"] for r in rows) * 100
+                (r["hi"] - 1) * 100, r["threshold"] * 100,
+                code.get(r["verdict"], 4)))
     width = max(900, 70 * len(rows) + 300)
     gp = os.path.join(outdir, name + ".gp")
     with open(gp, "w") as f:
@@ -556,13 +557,22 @@ set title "change vs reference, %%  (bars: 90%% CI; + is higher: good for IOPS, 
 set xtics rotate by -35 left
 set ylabel "%% change"
 set grid ytics
-set offsets 0.5, 0.5, 0, 0
-set key off
+set xrange [-0.6:%d.6]
+set key outside right top
 set arrow from graph 0, first 0 to graph 1, first 0 nohead lc rgb "black"
-set arrow from graph 0, first %.1f to graph 1, first %.1f nohead dt 2 lc rgb "gray"
-set arrow from graph 0, first -%.1f to graph 1, first -%.1f nohead dt 2 lc rgb "gray"
-plot "%s.dat" using 0:2:3:4:xtic(1) with yerrorbars pt 7 ps 1.5 lw 2
-""" % (name, width, name, t, t, t, t, name))
+f = "%s.dat"
+v(c, x) = (column(6) == c ? x : 1/0)
+plot f using 0:(v(1, $2)):3:4:xtic(1) with yerrorbars pt 7 ps 1.5 lw 2 \\
+        lc rgb "#d62728" title "REGRESSION", \\
+     f using 0:(v(2, $2)):3:4 with yerrorbars pt 7 ps 1.5 lw 2 \\
+        lc rgb "#2ca02c" title "IMPROVEMENT", \\
+     f using 0:(v(3, $2)):3:4 with yerrorbars pt 7 ps 1.5 lw 2 \\
+        lc rgb "#1f77b4" title "NO CHANGE", \\
+     f using 0:(v(4, $2)):3:4 with yerrorbars pt 7 ps 1.5 lw 2 \\
+        lc rgb "#7f7f7f" title "INCONCLUSIVE", \\
+     f using 0:5 with points pt 2 ps 1.5 lc rgb "black" title "+-threshold", \\
+     f using 0:(-$5) with points pt 2 ps 1.5 lc rgb "black" notitle
+""" % (name, width, name, len(rows) - 1, name))
     gnuplot = shutil.which("gnuplot")
     if not gnuplot:
         return None, "%s chart skipped: gnuplot not found" % name
