@@ -471,11 +471,12 @@ def parse_args(argv):
                    help="an inconclusive floor or verdict exits 3 (and is "
                         "a JUnit failure)")
     g.add_argument("--max-regression", default=None, metavar="PCT",
-                   help="A/B and baseline threshold: a change smaller than "
-                        "this is no change; e.g. 3%%, or per metric "
-                        "iops=3%%,p99=10%%,cpu=5%% (default %s)" % ",".join(
-                            "%s=%.0f%%" % (k, v * 100)
-                            for k, v in DEFAULT_THRESHOLDS.items()))
+                   help=("A/B and baseline threshold: a change smaller "
+                         "than this is no change; e.g. 3%, or per metric "
+                         "iops=3%,p99=10%,cpu=5% (default " + ",".join(
+                             "%s=%.0f%%" % (k, v * 100)
+                             for k, v in DEFAULT_THRESHOLDS.items()) +
+                         ")").replace("%", "%%"))
     g.add_argument("--metrics", type=csv_list, default=None,
                    help="metrics judged by A/B and baseline verdicts "
                         "(default %s)" % ",".join(DEFAULT_AB_METRICS))

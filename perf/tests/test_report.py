@@ -169,6 +169,16 @@ class ExitCodes(unittest.TestCase):
                 self.assertEqual(rc, 2, argv)
                 self.assertIn(want, err, argv)
 
+    def test_help_of_the_command_and_its_subcommands(self):
+        for argv in (["--help"], ["history", "--help"],
+                     ["baseline", "--help"]):
+            rc, out, err = self.run_cli(*argv)
+            self.assertEqual(rc, 0, argv)
+            self.assertIn("usage:", out)
+        rc, out, _ = self.run_cli("--help")
+        self.assertIn("iops=5%,p99=10%,cpu=5%", out)
+        self.assertIn("Exit status", out)
+
     def test_dry_run_names_the_ab_roles(self):
         rc, out, _ = self.run_cli("--engine", "base=/bin/true", "--engine",
                                   "head=/bin/true", "--quick",
