@@ -382,7 +382,7 @@ def verdict_rows(results):
 
 VERDICT_HEAD = [("cell", "cell"), ("host", "host"), ("compare", "compare"),
                 ("metric", "metric"), ("subject", "subject median"),
-                ("ref", "reference median"), ("ratio", "paired ratio"),
+                ("ref", "reference median"), ("ratio", "ratio"),
                 ("change", "change"), ("ci", "90% CI"), ("n", "rounds"),
                 ("limit", "threshold"), ("verdict", "verdict")]
 
@@ -459,11 +459,13 @@ def _verdict_case(r):
     cls = "%s.%s%s" % (r["kind"], r["cell"],
                        "" if host == "local" else "." + host)
     name = "%s %s" % (_vs(r), r["metric"])
-    msg = ("%s: %s %s %s vs %s %s, paired ratio %s (%s), %.0f%% CI %s, %s "
+    msg = ("%s: %s %s %s vs %s %s, %s %s (%s), %.0f%% CI %s, %s "
            "round(s), threshold %.0f%%%s" % (
                r["verdict"], r["label"], r["config"],
                _metric_value(r, r["subject_median"]), r["vs"],
                _metric_value(r, r["ref_median"]),
+               "paired ratio" if r["kind"] == "ab" else
+               "ratio of libaio-normalised medians",
                f_num(r["estimate"], "%.3f"), _change(r),
                100 * (r.get("level") or 0.9), _ci(r), r["n"],
                r["threshold"] * 100,
