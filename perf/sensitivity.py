@@ -185,11 +185,10 @@ def table(args):
                    if os.path.isfile(os.path.join(args.out, "runs", d,
                                                   "done.json")))
     env = None
-    thresholds = None
-    if args.max_regression:
-        sys.path.insert(0, HERE)
-        from aiorperf import gate
-        thresholds = gate.parse_thresholds(args.max_regression)
+    sys.path.insert(0, HERE)
+    from aiorperf import gate, stats
+    thresholds = gate.parse_thresholds(args.max_regression) \
+        if args.max_regression else dict(gate.DEFAULT_THRESHOLDS)
     for d in rdirs:
         v, doc = verdicts_of(os.path.join(args.out, "runs", d), thresholds)
         env = env or doc.get("env")
@@ -234,6 +233,8 @@ def table(args):
            "settings": {"rounds": args.rounds, "runtime": args.runtime,
                         "ramp_time": args.ramp_time, "size": args.size,
                         "wait_quiet": args.wait_quiet,
+                        "thresholds": thresholds,
+                        "level": stats.DEFAULT_LEVEL,
                         "max_regression": args.max_regression,
                         "compare_args": args.compare_args,
                         "engines": "base + one build per planted delay, "
@@ -278,7 +279,9 @@ def markdown(doc):
             doc["cell"], s["rounds"], s["runtime"], s["ramp_time"],
             "`--max-regression %s`" % s["max_regression"]
             if s["max_regression"] else "compare.py's default thresholds "
-            "(IOPS 3%, p99 latency 10%, CPU per I/O 5%)"),
+            "(%s; %.0f%% bootstrap intervals)" % (", ".join(
+                "%s %g%%" % (k, v * 100) for k, v in
+                sorted(s["thresholds"].items())), s["level"] * 100)),
         "",
         "Made by (%s, git `%s`, %s, %s CPUs, kernel %s, %s):" % (
             doc["date_utc"], doc["git"], doc["machine"].get("cpu_model"),
