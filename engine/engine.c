@@ -675,6 +675,31 @@ static enum fio_q_status queue_sync(struct thread_data *td,
 	return FIO_Q_COMPLETED;
 }
 
+#if defined(AIOR_PLANTED_DELAY_NS) && AIOR_PLANTED_DELAY_NS > 0
+#include <time.h>
+/*
+ * Test-only (CMake -DAIOR_PLANTED_DELAY_NS=N, never in a release build):
+ * a fixed busy wait per request, the known slowdown the performance
+ * gate's sensitivity study must catch (docs/perf/sensitivity.md).
+ */
+static void planted_delay(void)
+{
+	struct timespec t0, t;
+	long long ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		ns = (t.tv_sec - t0.tv_sec) * 1000000000ll +
+			(t.tv_nsec - t0.tv_nsec);
+	} while (ns < AIOR_PLANTED_DELAY_NS);
+}
+#else
+static inline void planted_delay(void)
+{
+}
+#endif
+
 static enum fio_q_status fio_aior_queue(struct thread_data *td,
 					struct io_u *io_u)
 {
@@ -684,6 +709,7 @@ static enum fio_q_status fio_aior_queue(struct thread_data *td,
 	struct aior_sq *sq;
 
 	fio_ro_check(td, io_u);
+	planted_delay();
 
 	if (!is_data_ddir(io_u->ddir))
 		return queue_sync(td, ld, io_u);

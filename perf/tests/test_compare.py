@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Self-check of compare.py's gate and parsing, on fabricated samples.
 
-Run: python3 -m unittest discover -s jobs -p 'test_compare.py'
-  or python3 jobs/test_compare.py
+Run: python3 -m unittest discover -s perf/tests
+  or python3 perf/tests/test_compare.py
 Needs no fio and no engine.  Every test asserts values that a wrong gate
 (wrong comparison direction, no noise check, no pairing...) would miss.
 """
@@ -14,12 +14,13 @@ import sys
 import tempfile
 import unittest
 
-sys.dont_write_bytecode = True     # keep jobs/ free of __pycache__
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True     # keep the tree free of __pycache__
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import compare  # noqa: E402
-import compare_report  # noqa: E402
-from compare_gate import (FAIL, INCONCLUSIVE, PASS, base_cell,  # noqa: E402
+from aiorperf import cli  # noqa: E402
+from aiorperf import plan, run, util  # noqa: E402
+from aiorperf import report as compare_report  # noqa: E402
+from aiorperf.gate import (FAIL, INCONCLUSIVE, PASS, base_cell,  # noqa: E402
                           cov, evaluate_gate, gate_exit_code, needed_runs,
                           normalize_floors, parse_cell_key)
 
@@ -217,9 +218,10 @@ class FloorsFile(unittest.TestCase):
                                            (CELL, "aioring")])
 
     def test_shipped_floors_files_are_valid(self):
-        here = os.path.dirname(os.path.abspath(__file__))
+        jobs = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__)))), "jobs")
         for name in ("floors.json", "floors-ci.json"):
-            path = os.path.join(here, name)
+            path = os.path.join(jobs, name)
             if not os.path.exists(path):
                 self.fail("%s is missing" % path)
             with open(path) as f:
@@ -249,9 +251,9 @@ class Helpers(unittest.TestCase):
         self.assertAlmostEqual(cov([90, 100, 110]), 0.1)
 
     def test_sizes(self):
-        self.assertEqual(compare.parse_size("4k"), 4096)
-        self.assertEqual(compare.parse_size("1G"), 1 << 30)
-        self.assertEqual(compare.parse_size("512"), 512)
+        self.assertEqual(util.parse_size("4k"), 4096)
+        self.assertEqual(util.parse_size("1G"), 1 << 30)
+        self.assertEqual(util.parse_size("512"), 512)
 
 
 FIO_JSON = {
@@ -270,7 +272,7 @@ FIO_JSON = {
 
 class FioOutput(unittest.TestCase):
     def test_metrics_cpu_per_io_and_latency(self):
-        m = compare.metrics_from_json(FIO_JSON, "randread")
+        m = run.metrics_from_json(FIO_JSON, "randread")
         # (25% + 75%) x 2 s = 2 CPU s over 1e6 I/Os = 2 us per I/O.
         self.assertAlmostEqual(m["cpu_us_per_io"], 2.0)
         self.assertAlmostEqual(m["usr_us_per_io"], 0.5)
@@ -285,24 +287,24 @@ class FioOutput(unittest.TestCase):
                 "eagain=2\nlibaioring: job 'aior-bench': contexts=1 "
                 "submitted=5 eagain=0\nfio: some warning\n"
                 + json.dumps(FIO_JSON, indent=2))
-        data, stats, other = compare.parse_fio_output(text)
+        data, stats, other = run.parse_fio_output(text)
         self.assertEqual(stats, {"contexts": 2, "submitted": 15, "eagain": 2})
         self.assertEqual(other, ["fio: some warning"])
         self.assertEqual(data["jobs"][0]["job_runtime"], 2000)
 
     def test_unusable_output_raises(self):
         with self.assertRaises(ValueError):
-            compare.parse_fio_output("fio: engine failed to load\n")
+            run.parse_fio_output("fio: engine failed to load\n")
         with self.assertRaises(ValueError):
-            compare.parse_fio_output('{"jobs": [')
+            run.parse_fio_output('{"jobs": [')
         broken = json.loads(json.dumps(FIO_JSON))
         broken["jobs"][0]["error"] = 5
         with self.assertRaises(ValueError):
-            compare.metrics_from_json(broken, "randread")
+            run.metrics_from_json(broken, "randread")
         idle = json.loads(json.dumps(FIO_JSON))
         idle["jobs"][0]["read"]["total_ios"] = 0
         with self.assertRaises(ValueError):
-            compare.metrics_from_json(idle, "randread")
+            run.metrics_from_json(idle, "randread")
 
     def test_t_io_uring_output(self):
         out = ("Engine=aio\nIOPS=100.00K, BW=1MiB/s, IOS/call=1/1\n"
@@ -310,44 +312,44 @@ class FioOutput(unittest.TestCase):
                "IOPS=1.20M, BW=3.20GiB/s, IOS/call=16/16\n"
                "IOPS=819.68K, BW=3.20GiB/s, IOS/call=16/16\n"
                "Maximum IOPS=1.20M\n")
-        self.assertAlmostEqual(compare.parse_tio(out, True), 819680.0)
-        self.assertAlmostEqual(compare.parse_tio(out, False), 800095.0)
+        self.assertAlmostEqual(run.parse_tio(out, True), 819680.0)
+        self.assertAlmostEqual(run.parse_tio(out, False), 800095.0)
         with self.assertRaises(ValueError):
-            compare.parse_tio("queue setup failed\n", True)
+            run.parse_tio("queue setup failed\n", True)
 
 
 class Plan(unittest.TestCase):
     def args(self, *argv):
-        return compare.parse_args(list(argv))
+        return cli.parse_args(list(argv))
 
     def test_default_quick_and_full_cells(self):
-        self.assertEqual(compare.build_cells(self.args()), [
+        self.assertEqual(plan.build_cells(self.args()), [
             "randread/4k/qd1/j1", "randread/4k/qd32/j1",
             "randread/4k/qd32/j1/files64", "randread/4k/qd128/j1",
             "randwrite/4k/qd32/j1"])
         q = self.args("--quick")
-        self.assertEqual(compare.build_cells(q), compare.QUICK_CELLS)
+        self.assertEqual(plan.build_cells(q), plan.QUICK_CELLS)
         self.assertEqual((q.rounds, q.runtime, q.ramp_time), (3, 2.0, 0.5))
-        full = compare.build_cells(self.args("--full"))
+        full = plan.build_cells(self.args("--full"))
         self.assertEqual(len([c for c in full if "files" not in c]), 36)
         self.assertEqual(len([c for c in full if "files" in c]), 6)
 
     def test_matrix_flags_and_files(self):
-        cells = compare.build_cells(self.args("--rw", "randwrite", "--qd",
+        cells = plan.build_cells(self.args("--rw", "randwrite", "--qd",
                                               "1,128", "--files", "8"))
         self.assertEqual(cells, ["randwrite/4k/qd1/j1",
                                  "randwrite/4k/qd1/j1/files8",
                                  "randwrite/4k/qd128/j1",
                                  "randwrite/4k/qd128/j1/files8"])
         self.assertNotIn("files", " ".join(
-            compare.build_cells(self.args("--files", "0"))))
+            plan.build_cells(self.args("--files", "0"))))
 
     def test_fio_command_is_identical_but_for_the_engine(self):
         a = self.args("--engine", "/x/libaioring.so", "--aior-opt",
                       "wait_mode=spin")
         t = {"path": "/t", "size": 1 << 30, "pass_size": True,
              "readonly": False, "files": {}}
-        cmds = {c: compare.fio_cmd(a, t, "randread/4k/qd128/j2", c)
+        cmds = {c: plan.fio_cmd(a, t, "randread/4k/qd128/j2", c)
                 for c in ("aioring", "libaio", "libaio-ur", "io_uring",
                           "aioring:reap_mode=syscall")}
         common = [x for x in cmds["libaio"] if not x.startswith(
@@ -366,10 +368,10 @@ class Plan(unittest.TestCase):
                          "--reap_mode=syscall")
 
     def test_bad_config_is_refused(self):
-        with self.assertRaises(compare.SetupError):
-            compare.parse_configs(["aioring", "spdk"])
-        with self.assertRaises(compare.SetupError):
-            compare.parse_configs(["aioring:nokey"])
+        with self.assertRaises(util.SetupError):
+            plan.parse_configs(["aioring", "spdk"])
+        with self.assertRaises(util.SetupError):
+            plan.parse_configs(["aioring:nokey"])
 
 
 class Summary(unittest.TestCase):

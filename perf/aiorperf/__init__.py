@@ -1,0 +1,13 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""aiorperf: libaioring's performance harness (standard library only).
+
+Modules, by role:
+    cli      command line, subcommands, exit codes
+    plan     configs, cells, the interleaved plan, fio command lines
+    run      runs fio (locally or through remote), samples, progress line
+    stats    medians, CoV, paired bootstrap confidence intervals
+    gate     floors files and A/B verdicts
+    report   terminal table, JSON, Markdown, JUnit XML, gnuplot charts
+    history  named baselines, trends over result directories, step changes
+    remote   fio client/server: hosts, preflight, runs on many hosts
+"""

@@ -1,0 +1,951 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Interleaved fio comparisons of libaioring builds, with verdicts.
+
+Runs the same fio job under several engine configurations, interleaved
+(every configuration once per round, the order rotating from round to
+round, for N rounds), with one fio binary, one target and identical job
+options; reports medians, spread and ratios, and judges:
+
+  * A/B of engine builds: --engine base=PATH --engine head=PATH (any
+    number of named builds; `head:vectored=0` runs one with options).
+    Every other named build is judged against the first, per cell, for
+    IOPS, p99 latency and CPU per I/O: the median of the per-round ratios
+    head/base with a 90% bootstrap confidence interval over rounds
+    (aiorperf/stats.py), and a verdict REGRESSION / IMPROVEMENT /
+    NO CHANGE / INCONCLUSIVE against --max-regression (aiorperf/gate.py).
+  * floors: --gate FLOORS.json (ratios to built-in engines, as before).
+  * a stored baseline: --save-baseline NAME, --against-baseline NAME
+    (each run normalised by its own interleaved built-in libaio; a
+    baseline from another runner class is refused).
+
+    python3 perf/compare.py --quick --gate jobs/floors-ci.json   # CI gate
+    python3 perf/compare.py --engine base=old.so --engine head=new.so \
+        --quick --max-regression 3%                              # A/B
+    python3 perf/compare.py --quick --save-baseline main         # baseline
+    python3 perf/compare.py --quick --against-baseline main
+    python3 perf/compare.py history results/ --out trend/        # trend
+    python3 perf/compare.py baseline list
+
+Outputs in --out DIR: results.json (every sample, the environment, the
+verdicts), summary.md (also appended to $GITHUB_STEP_SUMMARY), table.txt,
+junit.xml (one test case per judged floor, or cell and metric), ratios.png
+and ab.png / baseline.png (gnuplot).  With --client HOST[:PORT] every run
+goes through fio's client/server on all hosts at once; the verdicts are
+made on the aggregate ("all") and on every host, and every output has
+both.
+
+Exit status: 0 pass (no regression, no floor failed; inconclusive
+verdicts pass unless --strict); 1 a REGRESSION or a FAILED floor; 2 usage
+or set-up error, or a fio run failed; 3 something INCONCLUSIVE under
+--strict; 130 interrupted.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import re
+import shutil
+import signal
+import sys
+import time
+
+from .gate import (MIN_ROUNDS, DEFAULT_AB_METRICS, DEFAULT_MAX_COV, DEFAULT_THRESHOLDS,
+                   AB_METRICS, FAIL, INCONCLUSIVE, REGRESSION, evaluate_ab,
+                   evaluate_baseline, evaluate_gate, needed_runs,
+                   normalize_floors, parse_cell_key, parse_thresholds,
+                   verdicts_exit_code)
+from . import history as hist
+from .plan import (DEFAULT_CONFIGS, FULL, QUICK_CELLS, BATCH, BATCH_QD,
+                   build_cells, cell_configs, config_engine,
+                   default_configs, fio_cmd, is_external, named_engines,
+                   order_cells, parse_configs, parse_engine_specs,
+                   validate_cell)
+from . import report as rep
+from .run import (FOREIGN_CPU_LIMIT, build_tio, ceiling_applies,
+                  cleanup_target, environment, new_target, prepare_target,
+                  run_all)
+from .util import (PROGRESS, Interrupted, SetupError, cmd_out, csv_list,
+                   fmt_secs, human_size, loud, notice, parse_size)
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+EXIT_PASS, EXIT_REGRESSION, EXIT_SETUP, EXIT_INCONCLUSIVE, EXIT_INTR = \
+    0, 1, 2, 3, 130
+EXIT_GATE_FAIL, EXIT_RUN_FAIL = EXIT_REGRESSION, EXIT_SETUP
+AB_ROUNDS = 5           # default rounds when builds are A/B-compared
+SUBCOMMANDS = ("run", "history", "baseline")
+
+# Re-exported for callers of the old single-file module.
+__all__ = ["main", "parse_args", "build_cells", "fio_cmd", "parse_configs",
+           "parse_size", "QUICK_CELLS", "SetupError"]
+
+
+# ---- verdicts ----
+
+def judge_hosts(samples):
+    """Host keys verdicts are made for: the run's own ("local" or the
+    aggregate "all"), then every --client host."""
+    hosts = list(dict.fromkeys(rep.host_of(s) for s in samples))
+    prim = [h for h in ("local", "all") if h in hosts]
+    return prim + [h for h in hosts if h not in ("local", "all")]
+
+
+def ab_roles(configs, engines):
+    """(base config, [head configs]) of an A/B run, or (None, [])."""
+    named = named_engines(engines)
+    if len(named) < 2:
+        return None, []
+    ext = [c for c in configs if config_engine(c) in named]
+    base = next((c for c in ext if config_engine(c) == named[0]), None)
+    if base is None:
+        return None, []
+    return base, [c for c in ext if c != base]
+
+
+def judge(st):
+    """Fill st["gate"], st["ab"], st["baseline"] from st["samples"]."""
+    args = st["args"]
+    smp = st["samples"]
+    prim = [s for s in smp if rep.host_of(s) in rep.PRIMARY_HOSTS]
+    if st.get("floors") is not None and prim:
+        st["gate"] = evaluate_gate(st["floors"], prim, args.max_cov)
+    base, heads = ab_roles(st["configs"], args.engines)
+    if base and heads and smp:
+        st["ab"] = []
+        for h in judge_hosts(smp):
+            st["ab"] += evaluate_ab(smp, st["cells"], base, heads,
+                                    args.metrics, args.thresholds, host=h)
+        st["ab_roles"] = {"base": base, "heads": heads}
+    if st.get("baseline_doc") is not None and smp:
+        bdoc = st["baseline_doc"]
+        pairs = hist.baseline_pairs(st["configs"], bdoc.get("configs", []))
+        bhosts = judge_hosts(bdoc.get("samples", []))
+        bprim = bhosts[0] if bhosts else "local"
+        cells = [c for c in st["cells"] if c in (bdoc.get("cells") or [])]
+        res = []
+        for h in judge_hosts(smp):
+            if h in ("local", "all"):
+                bh = bprim
+            elif h in bhosts:
+                bh = h
+            else:
+                continue
+            res += evaluate_baseline(smp, bdoc["samples"], cells, pairs,
+                                     args.metrics, args.thresholds,
+                                     host=h, base_host=bh)
+        st["baseline"] = res
+        st["baseline_pairs"] = pairs
+
+
+def verdict_groups(st):
+    g = []
+    if st.get("gate") is not None:
+        g.append(("floors", st["gate"]))
+    if st.get("ab") is not None:
+        g.append(("ab", st["ab"]))
+    if st.get("baseline") is not None:
+        g.append(("baseline", st["baseline"]))
+    return g
+
+
+# ---- outputs ----
+
+def write_outputs(st):
+    """results.json, table.txt, summary.md, junit.xml, the charts; print
+    the tables."""
+    args, out = st["args"], st["out"]
+    cells = list(st["cells"])
+    summary = rep.summarize(st["samples"], cells, st["configs"])
+    hosts = rep.hosts_in(st["samples"])
+    by_host = {h: rep.summarize(st["samples"], cells, st["configs"], host=h)
+               for h in hosts}
+    table = rep.text_table(summary, cells, st["configs"])
+    if hosts:
+        table = "all hosts (%s):\n%s" % (", ".join(hosts), table)
+        for h in hosts:
+            table += "\nhost %s:\n%s" % (h, rep.text_table(
+                by_host[h], cells, st["configs"]))
+    PROGRESS.clear()
+    print()
+    print(table, end="")
+    extra_txt = ""
+    if st.get("gate") is not None:
+        t = rep.gate_text(st["gate"])
+        head = "\nregression gate (%s, max CoV %.0f%%):\n" % (
+            args.gate, args.max_cov * 100)
+        print(head + t, end="")
+        extra_txt += head + t
+    if st.get("ab") is not None:
+        r = st["ab_roles"]
+        head = "\nA/B: %s vs %s (max regression %s):\n" % (
+            ", ".join(r["heads"]), r["base"], thresholds_text(args))
+        t = rep.verdict_text(st["ab"])
+        print(head + t, end="")
+        extra_txt += head + t
+    if st.get("baseline") is not None:
+        head = "\nagainst baseline %r (normalised by built-in libaio):\n" % (
+            args.against_baseline)
+        t = rep.verdict_text(st["baseline"])
+        print(head + t, end="")
+        extra_txt += head + t
+    charts, msgs = [], []
+    png, msg = rep.chart(summary, cells, st["configs"], out)
+    msgs.append(msg)
+    if png:
+        charts.append(png)
+    for name, key in (("ab", "ab"), ("baseline", "baseline")):
+        if st.get(key):
+            p, m = rep.ab_chart(st[key], out, name)
+            msgs.append(m)
+            if p:
+                charts.append(p)
+    st["notes"] += msgs
+    st["env"]["loadavg_end"] = os.getloadavg()
+    st["charts"] = [os.path.basename(c) for c in charts]
+    doc = results_doc(st, summary, by_host)
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(doc, f, indent=1, default=str)
+        f.write("\n")
+    st["doc"] = doc
+    with open(os.path.join(out, "table.txt"), "w") as f:
+        f.write(table + extra_txt)
+    junit = rep.junit_xml(verdict_groups(st), st["failures"],
+                          strict=args.strict,
+                          elapsed=time.monotonic() - st["t0"])
+    with open(os.path.join(out, "junit.xml"), "w") as f:
+        f.write(junit)
+    md = markdown(st, summary, by_host)
+    with open(os.path.join(out, "summary.md"), "w") as f:
+        f.write(md)
+    step = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step:
+        try:
+            with open(step, "a") as f:
+                f.write(md + "\n")
+        except OSError as e:
+            notice("cannot append to $GITHUB_STEP_SUMMARY: %s" % e)
+    print()
+    for m in msgs:
+        print(m)
+    print("results: %s (results.json, summary.md, table.txt, junit.xml%s)"
+          % (out, "".join(", " + os.path.basename(c) for c in charts)))
+
+
+def thresholds_text(args):
+    return ", ".join("%s %.0f%%" % (m, args.thresholds[m] * 100)
+                     for m in args.metrics)
+
+
+def results_doc(st, summary, by_host):
+    args = st["args"]
+    doc = {
+        "tool": "libaioring perf/compare.py",
+        "env": st["env"],
+        "settings": st["settings"],
+        "target": target_doc(st["target"]),
+        "cells": list(st["cells"]), "configs": st["configs"],
+        "engines": args.engines,
+        "interrupted": st["interrupted"],
+        "elapsed_s": round(time.monotonic() - st["t0"], 1),
+        "failures": st["failures"], "skipped": st["skipped"],
+        "notes": st["notes"],
+        "summary": summary,
+        "gate": st.get("gate"),
+        "ab": st.get("ab"), "ab_roles": st.get("ab_roles"),
+        "baseline": st.get("baseline"),
+        "samples": st["samples"],
+        "charts": st.get("charts", []),
+    }
+    if by_host:
+        doc["summary_by_host"] = by_host
+    if st.get("baseline") is not None:
+        bd = st["baseline_doc"]
+        doc["against_baseline"] = {
+            "name": args.against_baseline,
+            "saved_utc": (bd.get("baseline") or {}).get("saved_utc"),
+            "git_describe": (bd.get("env") or {}).get("git_describe"),
+            "pairs": st.get("baseline_pairs")}
+    return doc
+
+
+def target_doc(t):
+    if not t:
+        return None
+    d = {k: v for k, v in t.items()
+         if k not in ("cleanup", "files", "files_each")}
+    d["files"] = {str(n): {"count": len(p), "dir": os.path.dirname(p[0]),
+                           "size_each": t["files_each"].get(n)}
+                  for n, p in t.get("files", {}).items()}
+    return d
+
+
+def markdown(st, summary, by_host):
+    args, env, s = st["args"], st["env"], st["settings"]
+    t = st["target"] or {}
+    title = "libaioring vs fio built-in engines"
+    if st.get("ab_roles"):
+        title = "libaioring A/B: %s vs %s" % (
+            ", ".join(st["ab_roles"]["heads"]), st["ab_roles"]["base"])
+    lines = ["## " + title, ""]
+    for name, res, banner in (
+            ("ab", st.get("ab"), "A/B"),
+            ("baseline", st.get("baseline"),
+             "baseline %s" % args.against_baseline)):
+        if res is not None:
+            lines += ["**%s**" % rep.verdict_banner(res, banner), ""]
+    if st.get("gate") is not None:
+        lines += ["**%s**" % rep.gate_banner(st["gate"]), ""]
+    if st["interrupted"]:
+        lines += ["> **Interrupted**: partial results.", ""]
+    if st["failures"]:
+        lines += ["> **%d fio run(s) failed** (see results.json)."
+                  % len(st["failures"]), ""]
+    if st.get("contended"):
+        lines += ["> **%d run(s) shared the machine with other load** "
+                  "(`busy` column): the numbers are disturbed."
+                  % st["contended"], ""]
+    lines.append("- kernel `%s`, %s, %s CPUs, `%s`" % (
+        env["kernel"], env["cpu_model"], env["nproc"], env["fio_version"]))
+    for name, e in (env.get("engines") or {}).items():
+        lines.append("- engine **%s** `%s` sha256 `%s`" % (
+            name, e.get("path", "-"), (e.get("sha256") or "-")[:16]))
+    lines += [
+        "- git `%s`" % env.get("git_describe"),
+        "- target: %s `%s` (%s); %d round(s) interleaved (order rotating), "
+        "runtime %gs + ramp %gs, direct=1" % (
+            t.get("kind"), t.get("path"), human_size(t.get("size") or 0),
+            s["rounds"], s["runtime"], s["ramp_time"]),
+        "- load average at start %s, at end %s" % (
+            "/".join("%.2f" % x for x in env["loadavg_start"]),
+            "/".join("%.2f" % x for x in env.get("loadavg_end", ()))),
+    ]
+    if env.get("clients"):
+        lines.append("- fio client/server hosts: %s (tables: aggregate, "
+                     "then each host)" % ", ".join(
+                         "`%s`" % c for c in env["clients"]))
+    if s.get("aior_opt"):
+        lines.append("- engine options: `%s`" % " ".join(s["aior_opt"]))
+    if st.get("ab") is not None:
+        lines += ["", "### A/B verdicts", "",
+            "Each head vs `%s`; paired ratio = median over rounds of "
+            "head/base in the same round, 90%% bootstrap CI over rounds; "
+            "thresholds: %s." % (st["ab_roles"]["base"],
+                                 thresholds_text(args)), "",
+            rep.verdict_md(st["ab"])]
+        if "ab.png" in st.get("charts", []):
+            lines += ["![A/B changes](ab.png)", ""]
+    if st.get("baseline") is not None:
+        ab = st.get("baseline_doc") or {}
+        lines += ["", "### Against baseline `%s`" % args.against_baseline,
+                  "",
+            "Baseline saved %s at git `%s`; both runs normalised by their "
+            "own interleaved built-in libaio (per round), then compared; "
+            "thresholds: %s." % (
+                (ab.get("baseline") or {}).get("saved_utc"),
+                (ab.get("env") or {}).get("git_describe"),
+                thresholds_text(args)), "",
+            rep.verdict_md(st["baseline"])]
+    lines += ["", "### Figures%s" % (" (all hosts)" if by_host else ""), "",
+              rep.md_table(summary, st["cells"], st["configs"])]
+    for h, sm in by_host.items():
+        lines += ["#### host `%s`" % h, "",
+                  rep.md_table(sm, st["cells"], st["configs"])]
+    lines += ["Medians over rounds; `x libaio`/`x io_uring` are ratios of "
+              "median IOPS (files cells: vs the same cell with 1 file); "
+              "CPU = (usr+sys) of the fio job thread x runtime / I/Os; "
+              "`% raw aio` = share of fio's `t/io_uring -a1` on the same "
+              "target.", ""]
+    if st.get("gate") is not None:
+        lines += ["### Regression gate: %s" % rep.gate_banner(st["gate"]),
+                  "", "Floors `%s`, max CoV %.0f%%." % (args.gate,
+                                                        args.max_cov * 100),
+                  "", rep.gate_md(st["gate"])]
+    notes = [n for n in st["notes"] if n]
+    for f in st["failures"]:
+        notes.append("FAILED: %s %s round %d: %s" % (
+            f["cell"], f["config"], f["round"], f["error"]))
+    for k in st["skipped"]:
+        notes.append("skipped: %s" % k)
+    if notes:
+        lines += ["<details><summary>notes</summary>", ""]
+        lines += ["- " + n.replace("\n", " ") for n in notes]
+        lines += ["", "</details>", ""]
+    return "\n".join(lines)
+
+
+# ---- command line ----
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog="compare.py",
+        description="Interleaved fio comparison of libaioring builds with "
+                    "each other and with the built-in libaio and io_uring "
+                    "engines: A/B verdicts, floors, baselines.  "
+                    "Subcommands: `compare.py history --help`, "
+                    "`compare.py baseline --help`.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1])
+    g = p.add_argument_group("what to run")
+    g.add_argument("--configs", type=csv_list, default=None,
+                   help="comma list of engine names (aioring, or the NAMEs "
+                        "of --engine NAME=PATH), libaio, libaio-ur, "
+                        "io_uring, or NAME:key=val[:key=val] variants "
+                        "(default %s; with named engines: the named "
+                        "engines, libaio, io_uring)" % DEFAULT_CONFIGS)
+    g.add_argument("--engine", action="append", default=[],
+                   metavar="[NAME=]PATH",
+                   help="a libaioring.so build; NAME=PATH names it "
+                        "(repeatable: with two or more, every other named "
+                        "build is judged against the first); a bare PATH "
+                        "is the build called aioring (default: "
+                        "build/libaioring.so of this repository)")
+    g.add_argument("--aior-opt", action="append", default=[],
+                   metavar="KEY=VAL", help="engine option for every engine "
+                   "build config (repeatable)")
+    g.add_argument("--rw", type=csv_list, help="e.g. randread,randwrite,read")
+    g.add_argument("--bs", type=csv_list, help="e.g. 4k,128k")
+    g.add_argument("--qd", type=lambda s: [int(x) for x in csv_list(s)],
+                   help="e.g. 1,32,128 (qd >= 128 adds "
+                        "iodepth_batch_submit=32 iodepth_batch_complete_max"
+                        "=32 on all configs)")
+    g.add_argument("--jobs", type=lambda s: [int(x) for x in csv_list(s)],
+                   help="numjobs values, e.g. 1,2 (group_reporting)")
+    g.add_argument("--files", type=int, default=None, metavar="N",
+                   help="add a files<N> variant of every cell (N files per "
+                        "job, aioring configs only, ratio vs 1 file); 0: "
+                        "no files cells")
+    g.add_argument("--full", action="store_true",
+                   help="whole matrix: %s x %s x qd %s x jobs %s, plus "
+                        "files64 for randread 4k" % (
+                            ",".join(FULL["rw"]), ",".join(FULL["bs"]),
+                            ",".join(map(str, FULL["qd"])),
+                            ",".join(map(str, FULL["jobs"]))))
+    g.add_argument("--quick", action="store_true",
+                   help="CI size: %s; 3 rounds of 2 s + 0.5 s ramp"
+                        % ", ".join(QUICK_CELLS))
+    g.add_argument("--rounds", type=int, default=None,
+                   help="interleaved rounds (default 3; %d when builds "
+                        "are A/B-compared or baselines saved or judged: "
+                        "no verdict below %d)" % (AB_ROUNDS, MIN_ROUNDS))
+    g.add_argument("--runtime", type=float, default=None,
+                   help="seconds per run (default 5; --quick 2)")
+    g.add_argument("--ramp-time", "--ramp_time", dest="ramp_time",
+                   type=float, default=None,
+                   help="seconds of ramp per run (default 1; --quick 0.5)")
+    g = p.add_argument_group("target")
+    g.add_argument("--target", help="file or block device (default: a new "
+                   "RAM-backed file in /dev/shm)")
+    g.add_argument("--size", type=parse_size, default=None,
+                   help="target size to create (default 1G; disk 4G)")
+    g.add_argument("--preset", choices=["ram", "disk"], default="ram",
+                   help="disk: a preallocated ./bench-disk.dat (or "
+                        "--target) on the local disk, kept between runs")
+    g.add_argument("--allow-write", action="store_true",
+                   help="allow write cells on a block device target")
+    g.add_argument("--keep", action="store_true",
+                   help="keep the files this run created")
+    g = p.add_argument_group("tools")
+    g.add_argument("--fio", default="fio", help="fio binary (default: fio)")
+    g.add_argument("--fio-src", help="configured fio source tree to build "
+                   "t/io_uring from (default: $FIO_SRC, or the tree "
+                   "scripts/setup.sh prepared)")
+    g.add_argument("--tio", help="a ready t/io_uring binary")
+    g.add_argument("--tio-cache", help="where t/io_uring is built "
+                   "(default ~/.cache/libaioring/t_io_uring)")
+    g.add_argument("--ceiling", dest="ceiling", action="store_true",
+                   default=None, help="run fio's t/io_uring -a1 (raw aio "
+                   "ceiling) in read cells (default, except with --quick)")
+    g.add_argument("--no-ceiling", dest="ceiling", action="store_false",
+                   help="skip the raw aio ceiling")
+    g = p.add_argument_group("output and gate")
+    g.add_argument("--out", help="output directory (default "
+                   "results/<timestamp>/)")
+    g.add_argument("--gate", metavar="FLOORS.json",
+                   help="judge the run against a floors file")
+    g.add_argument("--max-cov", type=float, default=DEFAULT_MAX_COV,
+                   help="a gate side noisier than this CoV is "
+                        "inconclusive (default %.2f)" % DEFAULT_MAX_COV)
+    g.add_argument("--strict", action="store_true",
+                   help="an inconclusive floor or verdict exits 3 (and is "
+                        "a JUnit failure)")
+    g.add_argument("--max-regression", default=None, metavar="PCT",
+                   help=("A/B and baseline threshold: a change smaller "
+                         "than this is no change; e.g. 3%, or per metric "
+                         "iops=3%,p99=10%,cpu=5% (default " + ",".join(
+                             "%s=%.0f%%" % (k, v * 100)
+                             for k, v in DEFAULT_THRESHOLDS.items()) +
+                         ")").replace("%", "%%"))
+    g.add_argument("--metrics", type=csv_list, default=None,
+                   help="metrics judged by A/B and baseline verdicts "
+                        "(default %s)" % ",".join(DEFAULT_AB_METRICS))
+    g = p.add_argument_group("baselines")
+    g.add_argument("--save-baseline", metavar="NAME",
+                   help="store this run as baseline NAME (needs libaio in "
+                        "the run: added if missing)")
+    g.add_argument("--against-baseline", metavar="NAME",
+                   help="judge this run against baseline NAME, each run "
+                        "normalised by its own built-in libaio")
+    g.add_argument("--baseline-dir", default=None,
+                   help="where baselines live (default $AIOR_BASELINE_DIR "
+                        "or ~/.cache/libaioring/baselines)")
+    g.add_argument("--ignore-runner-class", action="store_true",
+                   help="judge against a baseline from another CPU model, "
+                        "kernel, fio version or CPU count anyway")
+    g = p.add_argument_group("many hosts (fio client/server)")
+    g.add_argument("--client", dest="clients", action="append", default=[],
+                   metavar="HOST[:PORT]",
+                   help="run every configuration through fio --client on "
+                        "all these hosts at once (repeatable; each runs "
+                        "fio --server; default port 8765); the target and "
+                        "the engine paths must exist on every host")
+    g.add_argument("--cpus-allowed", metavar="CPUS",
+                   help="pin every fio job to these CPUs (fio's "
+                        "cpus_allowed, e.g. 1 or 0-3), the same for every "
+                        "configuration: less scheduler noise on shared "
+                        "runners")
+    g.add_argument("--wait-quiet", type=float, default=0, metavar="SECS",
+                   help="before each run, wait up to SECS for other fio "
+                        "processes to end and the CPUs to idle (shared "
+                        "machines)")
+    g.add_argument("--dry-run", action="store_true",
+                   help="print the plan and the fio commands, run nothing")
+    args = p.parse_args(argv)
+    try:
+        args.engines = parse_engine_specs(args.engine, os.path.join(
+            REPO, "build", "libaioring.so"))
+    except SetupError as e:
+        p.error(str(e))
+    args.engine = args.engines.get("aioring") or next(
+        iter(args.engines.values()))
+    judged = len(named_engines(args.engines)) >= 2 or bool(
+        args.save_baseline or args.against_baseline)
+    if args.rounds is None:
+        args.rounds = AB_ROUNDS if judged else 3
+    if args.runtime is None:
+        args.runtime = 2.0 if args.quick else 5.0
+    if args.ramp_time is None:
+        args.ramp_time = 0.5 if args.quick else 1.0
+    if args.rounds < 1 or args.runtime <= 0 or args.ramp_time < 0:
+        p.error("--rounds >= 1, --runtime > 0, --ramp-time >= 0")
+    if args.ceiling is None:
+        args.ceiling = not args.quick
+    if args.quick and args.full:
+        p.error("--quick and --full exclude each other")
+    for o in args.aior_opt:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=\S+", o):
+            p.error("--aior-opt %r: want key=val" % o)
+    args.metrics = args.metrics or list(DEFAULT_AB_METRICS)
+    for m in args.metrics:
+        if m not in AB_METRICS:
+            p.error("--metrics: unknown metric %r (known: %s)" % (
+                m, ", ".join(AB_METRICS)))
+    try:
+        args.thresholds = parse_thresholds(args.max_regression or "",
+                                           args.metrics) \
+            if args.max_regression else dict(DEFAULT_THRESHOLDS)
+    except ValueError as e:
+        p.error(str(e))
+    args.baseline_dir = args.baseline_dir or hist.default_baseline_dir()
+    for name in (args.save_baseline, args.against_baseline):
+        if name is not None:
+            try:
+                hist.baseline_path(name, args.baseline_dir)
+            except hist.BaselineError as e:
+                p.error(str(e))
+    args.hosts = []
+    if args.clients:
+        from . import remote
+        for c in args.clients:
+            try:
+                args.hosts.append(remote.parse_host(c))
+            except ValueError as e:
+                p.error(str(e))
+        if args.ceiling:
+            args.ceiling = False        # t/io_uring runs only here
+    return args
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in SUBCOMMANDS:
+        cmd, rest = argv[0], argv[1:]
+        if cmd == "history":
+            return history_main(rest)
+        if cmd == "baseline":
+            return baseline_main(rest)
+        argv = rest
+    return run_main(argv)
+
+
+def setup(args):
+    """Everything decided before the first run; raises SetupError."""
+    configs = parse_configs(args.configs or default_configs(args.engines),
+                            args.engines)
+    cells = build_cells(args)
+    floors = None
+    if args.gate:
+        try:
+            with open(args.gate) as f:
+                floors = normalize_floors(json.load(f))
+        except (OSError, ValueError) as e:
+            raise SetupError("--gate %s: %s" % (args.gate, e))
+        extra_cells, extra_cfgs = [], []
+        for cell, cfg in needed_runs(floors):
+            if cell not in cells:
+                extra_cells.append(cell)
+            if cfg not in configs and cfg not in extra_cfgs:
+                extra_cfgs.append(cfg)
+        if extra_cells:
+            notice("gate adds cells: %s" % ", ".join(
+                dict.fromkeys(extra_cells)))
+            cells = order_cells(cells + extra_cells)
+        if extra_cfgs:
+            notice("gate adds configs: %s" % ", ".join(extra_cfgs))
+            configs = parse_configs(configs + extra_cfgs, args.engines)
+    if (args.save_baseline or args.against_baseline) and \
+            "libaio" not in configs:
+        notice("baselines are normalised by built-in libaio: adding it")
+        configs.append("libaio")
+    if args.hosts:
+        multi = [c for c in cells if parse_cell_key(c)["files"] > 1]
+        if multi:
+            notice("--client: files cells skipped (%s)" % ", ".join(multi))
+            cells = [c for c in cells if c not in multi]
+    for c in cells:
+        validate_cell(c)
+    used = []
+    for c in configs:
+        if is_external(c, args.engines):
+            name = config_engine(c)
+            path = args.engines.get(name)
+            if path is None:            # "aioring" with named engines
+                path = args.engines[name] = os.path.join(
+                    REPO, "build", "libaioring.so")
+            if path not in used:
+                used.append(path)
+            if not args.hosts and not os.path.isfile(path):
+                raise SetupError(
+                    "engine %s (%s) not found: build it (cmake -S . -B "
+                    "build ... && cmake --build build) or pass --engine "
+                    "%sPATH" % (name, path, "" if name == "aioring" else
+                                name + "="))
+    base, heads = ab_roles(configs, args.engines)
+    if len(named_engines(args.engines)) >= 2 and not heads:
+        raise SetupError("A/B needs the first named engine (%s) and at "
+                         "least one other in --configs" % named_engines(
+                             args.engines)[0])
+    fio_path = shutil.which(args.fio)
+    if not fio_path:
+        raise SetupError("fio binary %r not found" % args.fio)
+    args.fio = fio_path
+    return configs, cells, floors, used
+
+
+def run_main(argv):
+    args = parse_args(argv)
+    t0 = time.monotonic()
+
+    def on_term(signum, frame):
+        raise Interrupted()
+    signal.signal(signal.SIGTERM, on_term)
+
+    bdoc = None
+    try:
+        configs, cells, floors, engine_paths = setup(args)
+        fio_version = cmd_out([args.fio, "--version"])
+        if args.against_baseline:
+            bdoc = hist.load_baseline(args.against_baseline,
+                                      args.baseline_dir)
+            if not args.ignore_runner_class and not args.dry_run:
+                hist.check_runner_class(environment(args, fio_version,
+                                                    None),
+                                        bdoc, args.against_baseline)
+            if not hist.baseline_pairs(configs, bdoc.get("configs", [])):
+                raise SetupError(
+                    "baseline %r has no engine build config matching this "
+                    "run's (%s vs %s)" % (
+                        args.against_baseline, ", ".join(
+                            hist.external_configs(configs)), ", ".join(
+                            hist.external_configs(bdoc.get("configs",
+                                                           [])))))
+    except (SetupError, hist.BaselineError) as e:
+        print("compare: error: %s" % e, file=sys.stderr)
+        return EXIT_SETUP
+
+    if args.dry_run:
+        fake = {"path": "<target>", "size": args.size or (1 << 30),
+                "pass_size": True, "readonly": False,
+                "files": {n: ["<dir>/f%03d" % i for i in range(n)]
+                          for n in {parse_cell_key(c)["files"]
+                                    for c in cells}}}
+        print("configs: %s" % ", ".join(configs))
+        base, heads = ab_roles(configs, args.engines)
+        if heads:
+            print("A/B: %s judged against %s (%s)" % (
+                ", ".join(heads), base, thresholds_text(args)))
+        print("rounds: %d, runtime %gs, ramp %gs" % (
+            args.rounds, args.runtime, args.ramp_time))
+        for cell in cells:
+            for cfg in cell_configs(cell, configs):
+                print("%s %s: %s" % (cell, cfg, " ".join(
+                    fio_cmd(args, fake, cell, cfg)[1:])))
+        if floors is not None:
+            for f in floors:
+                print("floor %s %s vs %s: %s %s %.3f" % (
+                    f["cell"], f["config"], f["vs"], f["metric"], f["kind"],
+                    f["floor"]))
+        return 0
+
+    out = args.out or os.path.join("results", datetime.datetime.now()
+                                   .strftime("%Y%m%d-%H%M%S"))
+    os.makedirs(os.path.join(out, "raw"), exist_ok=True)
+    out = os.path.abspath(out)
+
+    st = {"args": args, "out": out, "cells": cells, "configs": configs,
+          "samples": [], "failures": [], "skipped": [], "notes": [],
+          "interrupted": False, "t0": t0, "target": None, "gate": None,
+          "floors": floors, "baseline_doc": bdoc, "contended": 0,
+          "settings": {"rounds": args.rounds, "runtime": args.runtime,
+                       "ramp_time": args.ramp_time, "quick": args.quick,
+                       "full": args.full, "aior_opt": args.aior_opt,
+                       "batch_from_qd": BATCH_QD, "batch": BATCH,
+                       "max_cov": args.max_cov,
+                       "max_regression": args.thresholds,
+                       "metrics": args.metrics,
+                       "cpus_allowed": args.cpus_allowed,
+                       "order": "rotating by round"}}
+    rc = 0
+    tio = None
+    try:
+        if args.ceiling and any(ceiling_applies(c, None) for c in cells):
+            tio, why = build_tio(args, (fio_version or "").replace(
+                "fio-", ""))
+            if not tio:
+                st["notes"].append("raw aio ceiling skipped: %s" % why)
+                notice("raw aio ceiling skipped: %s" % why)
+        st["env"] = environment(args, fio_version, tio)
+        if bdoc is not None:
+            s0, s1 = bdoc.get("settings") or {}, st["settings"]
+            diff = [k for k in ("rounds", "runtime", "ramp_time")
+                    if s0.get(k) != s1.get(k)]
+            if diff:
+                msg = ("baseline %r was run with other %s (%s); the "
+                       "comparison holds, but is fairest with the same"
+                       % (args.against_baseline, "/".join(diff), ", ".join(
+                           "%s=%s" % (k, s0.get(k)) for k in diff)))
+                notice(msg)
+                st["notes"].append(msg)
+        target = st["target"] = new_target()
+        if args.hosts and args.target:
+            # Remote hosts: the target is theirs; nothing is made here.
+            target.update(path=os.path.abspath(args.target), kind="remote",
+                          size=args.size, pass_size=args.size is not None)
+        else:
+            prepare_target(args, cells, target)
+        for n in target["notes"]:
+            notice(n)
+        st["notes"] += target["notes"]
+        if args.hosts:
+            from . import remote
+            PROGRESS.update("compare: checking %d host(s)" % len(args.hosts))
+            try:
+                remote.preflight(args.fio, args.hosts, engine_paths,
+                                 target["path"])
+            except remote.RemoteError as e:
+                raise SetupError(str(e))
+            PROGRESS.clear()
+        rc = run_all(st, tio)
+    except SetupError as e:
+        print("compare: error: %s" % e, file=sys.stderr)
+        rc = EXIT_SETUP
+        st.setdefault("env", environment(args, fio_version, tio))
+    except (KeyboardInterrupt, Interrupted):
+        st["interrupted"] = True
+        rc = EXIT_INTR
+    finally:
+        # From here on, finish: clean up and write what was gathered.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if st["target"]:
+            cleanup_target(st["target"])
+    if st["contended"]:
+        msg = ("%d of %d runs shared the machine (other fio processes, or "
+               "> %.2f cores of other CPU load): treat these numbers with "
+               "suspicion" % (st["contended"], len(st["samples"]),
+                              FOREIGN_CPU_LIMIT))
+        st["notes"].insert(0, msg)
+        loud(msg)
+    if st["interrupted"]:
+        loud("interrupted: writing the %d sample(s) gathered"
+             % len(st["samples"]))
+
+    judge(st)
+    write_outputs(st)
+    if st.get("gate") is not None:
+        banner = rep.gate_banner(st["gate"])
+        verdicts = {g["verdict"] for g in st["gate"]}
+        if FAIL in verdicts or INCONCLUSIVE in verdicts:
+            loud(banner + ("" if FAIL in verdicts or args.strict else
+                           " (inconclusive is not a failure without "
+                           "--strict)"))
+        else:
+            print(banner)
+    for key, what in (("ab", "A/B"), ("baseline", "baseline %s" % (
+            args.against_baseline))):
+        res = st.get(key)
+        if res is None:
+            continue
+        banner = rep.verdict_banner(res, what)
+        verdicts = {g["verdict"] for g in res}
+        if REGRESSION in verdicts or INCONCLUSIVE in verdicts:
+            loud(banner + ("" if REGRESSION in verdicts or args.strict else
+                           " (inconclusive is not a failure without "
+                           "--strict)"))
+        else:
+            print(banner)
+    codes = [verdicts_exit_code(res, args.strict)
+             for _, res in verdict_groups(st)]
+    vrc = (EXIT_REGRESSION if EXIT_REGRESSION in codes else
+           EXIT_INCONCLUSIVE if EXIT_INCONCLUSIVE in codes else EXIT_PASS)
+    if rc == 0:
+        rc = vrc
+    if st["failures"]:
+        loud("%d fio run(s) FAILED; exit %d" % (len(st["failures"]),
+                                               EXIT_SETUP))
+        if rc != EXIT_INTR:
+            rc = EXIT_SETUP
+    if args.save_baseline:
+        if st["failures"] or st["interrupted"] or rc == EXIT_SETUP:
+            loud("baseline %r NOT saved: the run is incomplete"
+                 % args.save_baseline)
+            if rc == 0:
+                rc = EXIT_SETUP
+        else:
+            try:
+                path = hist.save_baseline(st["doc"], args.save_baseline,
+                                          args.baseline_dir)
+                print("baseline %r saved: %s" % (args.save_baseline, path))
+            except (OSError, hist.BaselineError) as e:
+                loud("baseline %r NOT saved: %s" % (args.save_baseline, e))
+                rc = EXIT_SETUP
+    print("elapsed %s" % fmt_secs(time.monotonic() - t0))
+    return rc
+
+
+# ---- subcommands ----
+
+def history_main(argv):
+    p = argparse.ArgumentParser(
+        prog="compare.py history",
+        description="Trend of every cell over a directory of compare.py "
+                    "results: PNG chart (one line per cell, x = commit or "
+                    "date), step changes marked, Markdown and JSON "
+                    "summary.  " + hist.__doc__.split("History.  ")[1]
+        .split("\n\n")[0].replace("\n", " "))
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="result directories (searched for results.json) or "
+                        "results.json files")
+    p.add_argument("--out", default="history",
+                   help="output directory (default ./history)")
+    p.add_argument("--metric", choices=sorted(AB_METRICS), default="iops")
+    p.add_argument("--x", dest="xmode", choices=["commit", "date"],
+                   default="commit", help="x axis labels (default commit)")
+    p.add_argument("--step", default="5%", metavar="PCT",
+                   help="smallest step change marked (default 5%%)")
+    p.add_argument("--fail-on-step", action="store_true",
+                   help="exit 1 when the latest run of a series is past a "
+                        "step for the worse")
+    args = p.parse_args(argv)
+    try:
+        step = parse_thresholds(args.step, ["iops"])["iops"]
+    except ValueError as e:
+        p.error(str(e).replace("--max-regression", "--step"))
+    try:
+        h = hist.build_history(args.paths, args.metric, args.xmode, step)
+    except ValueError as e:
+        print("compare history: error: %s" % e, file=sys.stderr)
+        return EXIT_SETUP
+    if not h["runs"]:
+        print("compare history: error: no usable results.json under %s%s"
+              % (", ".join(args.paths), (": " + "; ".join(h["skipped"]))
+                 if h["skipped"] else ""), file=sys.stderr)
+        return EXIT_SETUP
+    md, png, msg = hist.write_history(h, args.out)
+    print(md, end="")
+    print(msg)
+    print("history: %s (history.json, history.md%s)" % (
+        os.path.abspath(args.out), ", history.png" if png else ""))
+    hb = AB_METRICS[args.metric][1]
+    worse = []
+    for s in h["series"]:
+        for stp in s["steps"]:
+            if stp["index"] <= s["x"][-1] and (
+                    stp["change"] < 0 if hb else stp["change"] > 0):
+                if all(stp2["index"] <= stp["index"] for stp2 in s["steps"]):
+                    worse.append("%s at %s (%+.1f%%)" % (
+                        s["name"], stp["label"], stp["change"] * 100))
+    if worse:
+        print("steps for the worse, still in effect: " + "; ".join(worse))
+        if args.fail_on_step:
+            return EXIT_REGRESSION
+    return EXIT_PASS
+
+
+def baseline_main(argv):
+    p = argparse.ArgumentParser(
+        prog="compare.py baseline",
+        description="Manage named baselines (see --save-baseline and "
+                    "--against-baseline of a run).")
+    p.add_argument("--baseline-dir", default=None,
+                   help="default $AIOR_BASELINE_DIR or "
+                        "~/.cache/libaioring/baselines")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("list", help="list saved baselines")
+    sp = sub.add_parser("save", help="store an earlier run's results")
+    sp.add_argument("name")
+    sp.add_argument("results", help="result directory or results.json")
+    sp = sub.add_parser("show", help="print a baseline's runner class and "
+                        "cells")
+    sp.add_argument("name")
+    args = p.parse_args(argv)
+    bdir = args.baseline_dir or hist.default_baseline_dir()
+    try:
+        if args.cmd == "list":
+            names = hist.list_baselines(bdir)
+            print("baselines in %s:%s" % (bdir, "" if names else " none"))
+            for n in names:
+                d = hist.load_baseline(n, bdir)
+                rc_ = d.get("runner_class") or {}
+                print("  %-20s saved %s  git %s  %s, %s, %s" % (
+                    n, (d.get("baseline") or {}).get("saved_utc"),
+                    (d.get("env") or {}).get("git_describe"),
+                    rc_.get("cpu_model"), rc_.get("kernel"),
+                    rc_.get("fio_version")))
+            return EXIT_PASS
+        if args.cmd == "show":
+            d = hist.load_baseline(args.name, bdir)
+            print(json.dumps({"baseline": d.get("baseline"),
+                              "runner_class": d.get("runner_class"),
+                              "cells": d.get("cells"),
+                              "configs": d.get("configs"),
+                              "settings": d.get("settings")}, indent=1))
+            return EXIT_PASS
+        path = args.results
+        if os.path.isdir(path):
+            path = os.path.join(path, "results.json")
+        try:
+            with open(path) as f:
+                doc = json.load(f)
+        except (OSError, ValueError) as e:
+            raise hist.BaselineError("%s: %s" % (path, e))
+        if doc.get("failures") or doc.get("interrupted"):
+            raise hist.BaselineError("%s: the run is incomplete (failed "
+                                     "or interrupted runs)" % path)
+        print("baseline %r saved: %s" % (args.name, hist.save_baseline(
+            doc, args.name, bdir)))
+        return EXIT_PASS
+    except hist.BaselineError as e:
+        print("compare baseline: error: %s" % e, file=sys.stderr)
+        return EXIT_SETUP

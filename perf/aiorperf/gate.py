@@ -1,0 +1,432 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Cell keys, floors files, the floors gate and the A/B verdicts.
+
+Everything here is pure (no fio, no files but the floors file), so that
+perf/tests can feed it fabricated samples.
+
+A *sample* is one fio run: a dict with at least
+    cell    -- cell key, "randread/4k/qd32/j1" or "randread/4k/qd32/j1/files64"
+    config  -- "aioring", "libaio", "libaio-ur", "io_uring", ...
+    round   -- 1-based round number
+    ok      -- True when the run succeeded and its metrics are valid
+and the metric values named in METRICS (iops, lat_p50_ns, ...).
+
+A *floors file* maps cell keys to one floor or a list of floors:
+    {"randread/4k/qd32/j1": [
+        {"vs": "libaio", "min_ratio": 1.75},
+        {"vs": "io_uring", "min_ratio": 1.0}],
+     "randread/4k/qd1/j1": {"vs": "libaio", "metric": "p50", "max_ratio": 1.0},
+     "randread/4k/qd32/j1/files64": {"vs": "aioring-1file", "min_ratio": 0.9}}
+Keys starting with "_" are comments.  A floor may also carry "config"
+(the subject, default "aioring"), "measured" and "basis" (informational).
+"""
+
+import re
+
+from .stats import (DEFAULT_LEVEL, MIN_ROUNDS, cov, median,  # noqa: F401
+                    paired_ratio_ci, ratio, ratio_ci)
+
+# Gate metric name -> (sample key, True when higher is better).
+METRICS = {
+    "iops": ("iops", True),
+    "bw": ("bw_kib", True),
+    "p50": ("lat_p50_ns", False),
+    "p99": ("lat_p99_ns", False),
+    "p99.9": ("lat_p999_ns", False),
+    "cpu_per_io": ("cpu_us_per_io", False),
+    "ctx_per_io": ("ctx_per_io", False),
+}
+
+# A side whose coefficient of variation over rounds exceeds this is too
+# noisy to judge a floor with.
+DEFAULT_MAX_COV = 0.10
+
+PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
+
+_CELL_RE = re.compile(
+    r"^(?P<rw>[a-z]+)/(?P<bs>\d+[kKmM]?)/qd(?P<qd>\d+)/j(?P<jobs>\d+)"
+    r"(?:/files(?P<files>\d+))?$")
+
+
+# ---- cell keys ----
+
+def cell_key(rw, bs, qd, jobs, files=1):
+    key = "%s/%s/qd%d/j%d" % (rw, bs, qd, jobs)
+    if files > 1:
+        key += "/files%d" % files
+    return key
+
+
+def parse_cell_key(key):
+    """"randread/4k/qd32/j1[/files64]" -> dict(rw, bs, qd, jobs, files)."""
+    m = _CELL_RE.match(key)
+    if not m:
+        raise ValueError("bad cell key %r (want e.g. randread/4k/qd32/j1 "
+                         "or randread/4k/qd32/j1/files64)" % key)
+    return {"rw": m.group("rw"), "bs": m.group("bs").lower(),
+            "qd": int(m.group("qd")), "jobs": int(m.group("jobs")),
+            "files": int(m.group("files") or 1)}
+
+
+def base_cell(key):
+    """The 1-file cell a files<N> cell is compared with."""
+    c = parse_cell_key(key)
+    return cell_key(c["rw"], c["bs"], c["qd"], c["jobs"])
+
+
+def reference_of(cell, vs):
+    """(cell, config) a floor's "vs" names.
+
+    "<config>-1file" means that config in the same cell with one file.
+    """
+    if vs.endswith("-1file"):
+        return base_cell(cell), vs[:-len("-1file")]
+    return cell, vs
+
+
+# ---- floors files ----
+
+def normalize_floors(data):
+    """Validate a decoded floors file; return a flat list of floor dicts.
+
+    Raises ValueError naming the cell and the problem.
+    """
+    if not isinstance(data, dict):
+        raise ValueError("floors file must be a JSON object of cell -> floor")
+    out = []
+    for cell, spec in data.items():
+        if cell.startswith("_"):
+            continue
+        parse_cell_key(cell)
+        specs = spec if isinstance(spec, list) else [spec]
+        if not specs:
+            raise ValueError("%s: empty floor list" % cell)
+        for f in specs:
+            if not isinstance(f, dict):
+                raise ValueError("%s: a floor must be an object" % cell)
+            vs = f.get("vs")
+            if not isinstance(vs, str) or not vs:
+                raise ValueError("%s: floor without \"vs\"" % cell)
+            metric = f.get("metric", "iops")
+            if metric not in METRICS:
+                raise ValueError("%s: unknown metric %r (known: %s)" % (
+                    cell, metric, ", ".join(sorted(METRICS))))
+            has_min, has_max = "min_ratio" in f, "max_ratio" in f
+            if has_min == has_max:
+                raise ValueError("%s: give exactly one of min_ratio and "
+                                 "max_ratio" % cell)
+            kind = "min" if has_min else "max"
+            val = f["min_ratio" if has_min else "max_ratio"]
+            if (not isinstance(val, (int, float)) or isinstance(val, bool)
+                    or not val > 0):
+                raise ValueError("%s: %s_ratio must be a number > 0, not %r"
+                                 % (cell, kind, val))
+            config = f.get("config", "aioring")
+            ref_cell, ref_cfg = reference_of(cell, vs)
+            if (ref_cell, ref_cfg) == (cell, config):
+                raise ValueError("%s: floor compares %s with itself"
+                                 % (cell, config))
+            out.append({"cell": cell, "config": config, "vs": vs,
+                        "metric": metric, "kind": kind,
+                        "floor": float(val), "ref_cell": ref_cell,
+                        "ref_config": ref_cfg})
+    return out
+
+
+def needed_runs(floors):
+    """The (cell, config) pairs a floors list needs measured."""
+    need = []
+    for f in floors:
+        for pair in ((f["cell"], f["config"]),
+                     (f["ref_cell"], f["ref_config"])):
+            if pair not in need:
+                need.append(pair)
+    return need
+
+
+# ---- the gate ----
+
+def _values_by_round(samples, cell, config, key):
+    out = {}
+    for s in samples:
+        if (s.get("cell") == cell and s.get("config") == config
+                and s.get("ok") and s.get(key) is not None):
+            out[s["round"]] = float(s[key])
+    return out
+
+
+def judge(floor, subj, ref, max_cov=DEFAULT_MAX_COV):
+    """Judge one floor given {round: value} maps of subject and reference.
+
+    Returns (verdict, details dict).  Inconclusive when either side is
+    missing, fewer than 2 rounds pair up, either side's CoV exceeds
+    max_cov, or the per-round ratios fall on both sides of the floor;
+    then FAIL when the ratio of medians misses the floor, else PASS.
+    """
+    d = {"ratio": None, "lo": None, "hi": None, "n": 0,
+         "cov_subject": cov(subj.values()), "cov_ref": cov(ref.values()),
+         "subject_median": median(subj.values()),
+         "ref_median": median(ref.values())}
+    if not subj or not ref:
+        side = "subject" if not subj else "reference"
+        return INCONCLUSIVE, dict(d, reason="%s not measured" % side)
+    d["ratio"] = ratio(d["subject_median"], d["ref_median"])
+    rounds = sorted(r for r in subj if r in ref and ref[r] != 0)
+    per_round = [subj[r] / ref[r] for r in rounds]
+    d["n"] = len(per_round)
+    if per_round:
+        d["lo"], d["hi"] = min(per_round), max(per_round)
+    if d["ratio"] is None:
+        return INCONCLUSIVE, dict(d, reason="reference median is zero")
+    if len(per_round) < 2:
+        return INCONCLUSIVE, dict(d, reason="%d paired round(s); need 2"
+                                  % len(per_round))
+    noisy = [name for name, c in (("subject", d["cov_subject"]),
+                                  ("reference", d["cov_ref"]))
+             if c is not None and c > max_cov]
+    if noisy:
+        return INCONCLUSIVE, dict(d, reason="CoV of %s > %.0f%%" % (
+            " and ".join(noisy), max_cov * 100))
+    f = floor["floor"]
+    if floor["kind"] == "min":
+        ok = [r >= f for r in per_round]
+        passed = d["ratio"] >= f
+    else:
+        ok = [r <= f for r in per_round]
+        passed = d["ratio"] <= f
+    if any(ok) and not all(ok):
+        return INCONCLUSIVE, dict(d, reason="per-round ratios %.3f..%.3f "
+                                  "straddle the floor" % (d["lo"], d["hi"]))
+    if not passed:
+        return FAIL, dict(d, reason="ratio %.3f %s %.3f" % (
+            d["ratio"], "<" if floor["kind"] == "min" else ">", f))
+    return PASS, dict(d, reason="")
+
+
+def evaluate_gate(floors, samples, max_cov=DEFAULT_MAX_COV):
+    """Judge every floor (as returned by normalize_floors) on samples."""
+    results = []
+    for f in floors:
+        key = METRICS[f["metric"]][0]
+        subj = _values_by_round(samples, f["cell"], f["config"], key)
+        ref = _values_by_round(samples, f["ref_cell"], f["ref_config"], key)
+        verdict, d = judge(f, subj, ref, max_cov)
+        results.append(dict(f, verdict=verdict, **d))
+    return results
+
+
+def gate_exit_code(results, strict=False):
+    """1 if a floor failed; 3 if one was inconclusive under strict; else 0."""
+    verdicts = {r["verdict"] for r in results}
+    if FAIL in verdicts:
+        return 1
+    if strict and INCONCLUSIVE in verdicts:
+        return 3
+    return 0
+
+
+# ---- A/B verdicts: one build against another, and against a baseline ----
+#
+# For each cell and metric the ratio head/base (see stats.py for the
+# estimate and its confidence interval) is judged against a threshold t
+# (--max-regression).  "Worse" means lower IOPS, or higher p99 latency or
+# CPU per I/O.  With the interval [lo, hi] and the estimate e:
+#   REGRESSION   e is worse than the threshold (e < 1-t for IOPS, e > 1+t
+#                for p99/CPU) and the whole interval is on the worse side
+#                of 1 (hi < 1, resp. lo > 1): a real and large loss;
+#   IMPROVEMENT  the mirror image;
+#   NO CHANGE    the whole interval lies inside [1-t, 1+t]: any change is
+#                smaller than the threshold;
+#   INCONCLUSIVE anything else (the interval is too wide to tell), and
+#                fewer than MIN_ROUNDS paired rounds.
+# A build compared with itself is called a regression only when the
+# interval excludes 1 and the estimate is past the threshold, which noise
+# alone rarely produces; the sensitivity study (docs/perf/) measures how
+# rarely, and how large a loss is caught.
+
+REGRESSION, IMPROVEMENT, NO_CHANGE = "REGRESSION", "IMPROVEMENT", "NO CHANGE"
+
+# A/B metric name -> (sample key, True when higher is better, label).
+AB_METRICS = {
+    "iops": ("iops", True, "IOPS"),
+    "p99": ("lat_p99_ns", False, "p99 latency"),
+    "cpu": ("cpu_us_per_io", False, "CPU per I/O"),
+}
+DEFAULT_AB_METRICS = ("iops", "p99", "cpu")
+# Default --max-regression per metric (fractions).  Tail latency and CPU
+# accounting move more from run to run than IOPS do.
+# Measured on a shared 2-vCPU runner: the per-round ratio of a build to
+# itself has a standard deviation of about 3% (IOPS, 2 s runs), so the
+# 90% interval of 5-8 rounds spans about +-2-4%: a threshold below that
+# leaves identical builds INCONCLUSIVE.
+DEFAULT_THRESHOLDS = {"iops": 0.05, "p99": 0.10, "cpu": 0.05}
+
+
+def parse_thresholds(text, metrics=DEFAULT_AB_METRICS):
+    """"3%" / "0.03" / "3" (all metrics) or "iops=3%,p99=10%" -> dict.
+
+    Metrics not named keep DEFAULT_THRESHOLDS.  Raises ValueError.
+    """
+    out = dict(DEFAULT_THRESHOLDS)
+
+    def one(v):
+        v = v.strip()
+        pct = v.endswith("%")
+        try:
+            x = float(v[:-1] if pct else v)
+        except ValueError:
+            raise ValueError("--max-regression %r: not a number (e.g. 3%%, "
+                             "iops=3%%,p99=10%%)" % text)
+        if pct or x >= 1:
+            x /= 100.0
+        if not 0 < x < 1:
+            raise ValueError("--max-regression %r: must be between 0 and "
+                             "100%%" % text)
+        return x
+    parts = [t for t in text.split(",") if t.strip()]
+    if not parts:
+        raise ValueError("--max-regression is empty")
+    for part in parts:
+        if "=" in part:
+            k, v = part.split("=", 1)
+            k = k.strip()
+            if k not in AB_METRICS:
+                raise ValueError("--max-regression: unknown metric %r "
+                                 "(known: %s)" % (k, ", ".join(AB_METRICS)))
+            out[k] = one(v)
+        else:
+            x = one(part)
+            for k in metrics:
+                out[k] = x
+    return out
+
+
+def ab_verdict(est, lo, hi, n, higher_better, threshold,
+               min_rounds=MIN_ROUNDS):
+    """(verdict, reason) of one A/B comparison; see the table above."""
+    if n < min_rounds or est is None or lo is None:
+        return INCONCLUSIVE, "%d paired round(s); need %d" % (n, min_rounds)
+    t = threshold
+    ch = (est - 1) * 100
+    ci = "CI %.3f..%.3f" % (lo, hi)
+    if higher_better:
+        worse_past, worse_sure = est < 1 - t, hi < 1
+        better_past, better_sure = est > 1 + t, lo > 1
+    else:
+        worse_past, worse_sure = est > 1 + t, lo > 1
+        better_past, better_sure = est < 1 - t, hi < 1
+    if worse_past and worse_sure:
+        return REGRESSION, "%+.1f%%, %s beyond the %.0f%% threshold" % (
+            ch, ci, t * 100)
+    if better_past and better_sure:
+        return IMPROVEMENT, "%+.1f%%, %s" % (ch, ci)
+    if lo >= 1 - t and hi <= 1 + t:
+        return NO_CHANGE, ""
+    if worse_sure or better_sure:
+        return INCONCLUSIVE, "%+.1f%%, %s: a change, but not clearly past " \
+            "the %.0f%% threshold" % (ch, ci, t * 100)
+    return INCONCLUSIVE, "%+.1f%%, %s: wider than +-%.0f%% and not clear " \
+        "of 1" % (ch, ci, t * 100)
+
+
+def _by_round(samples, cell, config, key, host=None):
+    out = {}
+    for s in samples:
+        if (s.get("cell") == cell and s.get("config") == config
+                and s.get("ok") and s.get(key) is not None
+                and (host is None or s.get("host", "local") == host)):
+            out[s["round"]] = float(s[key])
+    return out
+
+
+def evaluate_ab(samples, cells, base, heads, metrics=DEFAULT_AB_METRICS,
+                thresholds=None, level=DEFAULT_LEVEL, host=None):
+    """Judge every head config against base, per cell and metric."""
+    thresholds = thresholds or DEFAULT_THRESHOLDS
+    out = []
+    for cell in cells:
+        for head in heads:
+            for m in metrics:
+                key, hb, label = AB_METRICS[m]
+                h = _by_round(samples, cell, head, key, host)
+                b = _by_round(samples, cell, base, key, host)
+                if not h and not b:
+                    continue        # neither ran here (e.g. a files cell)
+                st = paired_ratio_ci(h, b, level, seed="%s|%s|%s|%s" % (
+                    cell, head, base, m))
+                v, why = ab_verdict(st["estimate"], st["lo"], st["hi"],
+                                    st["n"], hb, thresholds[m])
+                out.append({
+                    "kind": "ab", "cell": cell, "config": head, "vs": base,
+                    "metric": m, "label": label, "host": host or "local",
+                    "higher_better": hb, "threshold": thresholds[m],
+                    "verdict": v, "reason": why,
+                    "estimate": st["estimate"], "lo": st["lo"],
+                    "hi": st["hi"], "level": level, "n": st["n"],
+                    "ratios": st["ratios"],
+                    "ratio_of_medians": st["ratio_of_medians"],
+                    "subject_median": median(h.values()),
+                    "ref_median": median(b.values())})
+    return out
+
+
+def normalised(samples, cell, config, key, ref="libaio", host=None):
+    """{round: config / ref} of one run (both measured in that round)."""
+    return dict(paired_ratio_pairs(_by_round(samples, cell, config, key,
+                                             host),
+                                   _by_round(samples, cell, ref, key, host)))
+
+
+def paired_ratio_pairs(a, b):
+    return [(r, a[r] / b[r]) for r in sorted(a) if r in b and b[r]]
+
+
+def evaluate_baseline(samples, base_samples, cells, pairs,
+                      metrics=DEFAULT_AB_METRICS, thresholds=None,
+                      level=DEFAULT_LEVEL, ref="libaio", host=None,
+                      base_host=None):
+    """Judge this run against a stored baseline run.
+
+    pairs: [(config in this run, config in the baseline)].  Each run is
+    normalised by its own interleaved ref (built-in libaio): per round,
+    config / ref; the two runs' normalised values are then compared
+    unpaired (stats.ratio_ci), and judged as an A/B comparison.
+    """
+    thresholds = thresholds or DEFAULT_THRESHOLDS
+    out = []
+    for cell in cells:
+        for cur, old in pairs:
+            for m in metrics:
+                key, hb, label = AB_METRICS[m]
+                a = normalised(samples, cell, cur, key, ref, host)
+                b = normalised(base_samples, cell, old, key, ref, base_host)
+                if not a and not b:
+                    continue
+                st = ratio_ci(list(a.values()), list(b.values()), level,
+                              seed="%s|%s|%s|%s" % (cell, cur, old, m))
+                v, why = ab_verdict(st["estimate"], st["lo"], st["hi"],
+                                    st["n"], hb, thresholds[m])
+                if not a or not b:
+                    v, why = INCONCLUSIVE, "%s not measured (with %s)" % (
+                        "this run" if not a else "the baseline", ref)
+                out.append({
+                    "kind": "baseline", "cell": cell, "config": cur,
+                    "vs": "baseline:" + old, "metric": m, "label": label,
+                    "host": host or "local", "higher_better": hb,
+                    "threshold": thresholds[m], "verdict": v,
+                    "reason": why, "estimate": st["estimate"],
+                    "lo": st["lo"], "hi": st["hi"], "level": level,
+                    "n": st["n"], "ratio_of_medians": st["ratio_of_medians"],
+                    "subject_median": median(a.values()),
+                    "ref_median": median(b.values())})
+    return out
+
+
+def verdicts_exit_code(results, strict=False):
+    """1 on a FAIL or REGRESSION; 3 on INCONCLUSIVE under strict; else 0."""
+    verdicts = {r["verdict"] for r in results}
+    if FAIL in verdicts or REGRESSION in verdicts:
+        return 1
+    if strict and INCONCLUSIVE in verdicts:
+        return 3
+    return 0

@@ -1,0 +1,373 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Named baselines, and trends over a directory of results.
+
+Baselines.  `compare.py ... --save-baseline NAME` stores the run's
+results.json as NAME.json in the baseline directory (--baseline-dir,
+default $AIOR_BASELINE_DIR or ~/.cache/libaioring/baselines);
+`--against-baseline NAME` judges a later run against it.  Absolute figures
+of two runs taken at different times are not comparable, so each run is
+normalised by its own interleaved built-in libaio (per round, config /
+libaio), and the two runs' normalised values are compared (gate.
+evaluate_baseline).  That still needs the same kind of machine: a
+baseline records its runner class (CPU model, kernel, fio version, CPU
+count) and a run on another class is refused, naming what differs.
+
+History.  `compare.py history PATH...` reads every results.json under the
+paths, orders the runs by date, and follows each cell's normalised ratio
+(median over rounds of config / libaio; IOPS by default, --metric p99 or
+cpu) across them: one line per cell (and per engine build when a run has
+several), x = the commit (git describe of the run) or the date.  Step
+changes are found by binary segmentation (stats.step_changes): a split
+where the medians of the two sides differ by --step (default 5%) and by
+3 standard errors; the noise per point is taken from successive
+differences of the series, and is at least the typical standard error of
+one run's median (from its rounds).  Writes history.json, history.md, history.dat/.gp
+and history.png (gnuplot) into --out.
+"""
+
+import datetime
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+
+from .gate import AB_METRICS
+from .plan import BUILTIN_CONFIGS
+from .report import CEILING, PRIMARY_HOSTS, host_of
+from .stats import median, paired_ratios, step_changes
+
+RUNNER_CLASS_KEYS = ("cpu_model", "kernel", "fio_version", "nproc")
+_BASELINE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+class BaselineError(Exception):
+    pass
+
+
+def default_baseline_dir():
+    return os.environ.get("AIOR_BASELINE_DIR") or os.path.join(
+        os.environ.get("AIOR_CACHE",
+                       os.path.expanduser("~/.cache/libaioring")),
+        "baselines")
+
+
+def runner_class(env):
+    return {k: (env or {}).get(k) for k in RUNNER_CLASS_KEYS}
+
+
+def check_runner_class(cur_env, base_doc, name):
+    """Raise BaselineError when the runner classes differ."""
+    old = base_doc.get("runner_class") or runner_class(base_doc.get("env"))
+    new = runner_class(cur_env)
+    diff = ["%s %r (baseline %r)" % (k, new[k], old.get(k))
+            for k in RUNNER_CLASS_KEYS if new[k] != old.get(k)]
+    if diff:
+        raise BaselineError(
+            "baseline %r was measured on another runner class: %s; save a "
+            "baseline on this runner class (or --ignore-runner-class)"
+            % (name, "; ".join(diff)))
+
+
+def _check_name(name):
+    if not _BASELINE_NAME.fullmatch(name or ""):
+        raise BaselineError("bad baseline name %r (letters, digits, '_', "
+                            "'.', '-')" % name)
+
+
+def baseline_path(name, bdir):
+    _check_name(name)
+    return os.path.join(bdir, name + ".json")
+
+
+def list_baselines(bdir):
+    try:
+        return sorted(f[:-5] for f in os.listdir(bdir)
+                      if f.endswith(".json"))
+    except OSError:
+        return []
+
+
+def save_baseline(doc, name, bdir):
+    """Store a results document as baseline name; return its path."""
+    path = baseline_path(name, bdir)
+    if not any(s.get("config") == "libaio" and s.get("ok")
+               for s in doc.get("samples", [])):
+        raise BaselineError("cannot save baseline %r: the run has no "
+                            "built-in libaio samples to normalise by" % name)
+    out = dict(doc)
+    out["baseline"] = {"name": name, "saved_utc": datetime.datetime.now(
+        datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    out["runner_class"] = runner_class(doc.get("env"))
+    os.makedirs(bdir, exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(out, f, indent=1, default=str)
+        f.write("\n")
+    os.replace(tmp, path)
+    return path
+
+
+def load_baseline(name, bdir):
+    path = baseline_path(name, bdir)
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+    except FileNotFoundError:
+        have = list_baselines(bdir)
+        raise BaselineError("baseline %r not found in %s (%s)" % (
+            name, bdir, "saved: " + ", ".join(have) if have
+            else "none saved there yet"))
+    except (OSError, ValueError) as e:
+        raise BaselineError("baseline %s: unreadable: %s" % (path, e))
+    if not isinstance(doc, dict) or not isinstance(doc.get("samples"), list):
+        raise BaselineError("baseline %s: not a compare.py results file"
+                            % path)
+    return doc
+
+
+def external_configs(configs):
+    return [c for c in configs
+            if c.split(":")[0] not in BUILTIN_CONFIGS and c != CEILING]
+
+
+def baseline_pairs(cur_configs, base_configs):
+    """[(config now, config in baseline)]: same names; else, when each
+    side has exactly one engine build config, those two."""
+    cur, old = external_configs(cur_configs), external_configs(base_configs)
+    pairs = [(c, c) for c in cur if c in old]
+    if not pairs and len(cur) == 1 and len(old) == 1:
+        pairs = [(cur[0], old[0])]
+    return pairs
+
+
+# ---- history ----
+
+def find_results(paths):
+    """results.json files under paths (files or directories), sorted."""
+    out = []
+    for p in paths:
+        if os.path.isfile(p):
+            out.append(p)
+            continue
+        if not os.path.isdir(p):
+            raise ValueError("%s: no such file or directory" % p)
+        for root, dirs, files in os.walk(p):
+            dirs.sort()
+            if "results.json" in files:
+                out.append(os.path.join(root, "results.json"))
+    return out
+
+
+def run_point(doc, metric="iops", ref="libaio"):
+    """{series: (value, noise)} of one results document.
+
+    value = median over rounds of config / ref (same round); noise = the
+    standard error of that median's rounds (stdev / sqrt(n)).
+    """
+    key = AB_METRICS[metric][0]
+    samples = [s for s in doc.get("samples", [])
+               if s.get("ok") and host_of(s) in PRIMARY_HOSTS]
+    cfgs = external_configs(doc.get("configs") or sorted(
+        {s.get("config") for s in samples}))
+    out = {}
+    for cell in doc.get("cells") or []:
+        ref_m = {s["round"]: s[key] for s in samples
+                 if s.get("cell") == cell and s.get("config") == ref
+                 and s.get(key)}
+        for cfg in cfgs:
+            m = {s["round"]: s[key] for s in samples
+                 if s.get("cell") == cell and s.get("config") == cfg
+                 and s.get(key) is not None}
+            vals = [v for _, v in paired_ratios(m, ref_m)]
+            if not vals:
+                continue
+            noise = (statistics.stdev(vals) / len(vals) ** 0.5
+                     if len(vals) > 1 else None)
+            out[(cell, cfg)] = (median(vals), noise)
+    return out
+
+
+def _label_of(doc, path, xmode):
+    env = doc.get("env") or {}
+    if xmode == "date":
+        return (env.get("date_utc") or "?")[:16].replace("T", " ")
+    g = env.get("git_describe")
+    if not g:
+        eng = env.get("engine") or {}
+        g = (eng.get("sha256") or "")[:10] or os.path.basename(
+            os.path.dirname(os.path.abspath(path)))
+    return g
+
+
+def build_history(paths, metric="iops", xmode="commit", min_step=0.05):
+    files = find_results(paths)
+    runs, skipped = [], []
+    for p in files:
+        try:
+            with open(p) as f:
+                doc = json.load(f)
+            pts = run_point(doc, metric)
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            skipped.append("%s: %s" % (p, e))
+            continue
+        if not pts:
+            skipped.append("%s: no cell with both an engine build and "
+                           "libaio" % p)
+            continue
+        runs.append({"path": p, "date": (doc.get("env") or {})
+                     .get("date_utc") or "", "label": _label_of(doc, p,
+                                                                xmode),
+                     "points": pts})
+    runs.sort(key=lambda r: (r["date"], r["path"]))
+    keys = []
+    for r in runs:
+        for k in r["points"]:
+            if k not in keys:
+                keys.append(k)
+    one_cfg = len({c for _, c in keys}) == 1
+    series = []
+    for cell, cfg in keys:
+        name = cell if one_cfg else "%s %s" % (cell, cfg)
+        idx = [i for i, r in enumerate(runs) if (cell, cfg) in r["points"]]
+        vals = [runs[i]["points"][(cell, cfg)][0] for i in idx]
+        noises = [runs[i]["points"][(cell, cfg)][1] for i in idx
+                  if runs[i]["points"][(cell, cfg)][1] is not None]
+        noise = median(noises) if noises else None
+        ks = step_changes(vals, min_step=min_step, noise=noise)
+        steps = []
+        for k in ks:
+            before = median(vals[max(0, _prev(ks, k)):k])
+            after = median(vals[k:_next(ks, k, len(vals))])
+            steps.append({"index": idx[k], "label": runs[idx[k]]["label"],
+                          "before": before, "after": after,
+                          "change": (after - before) / before})
+        series.append({"name": name, "cell": cell, "config": cfg,
+                       "x": idx, "values": vals, "noise": noise,
+                       "steps": steps})
+    # The same label twice (two runs of one commit): make them distinct.
+    seen = {}
+    for r in runs:
+        n = seen.get(r["label"], 0)
+        seen[r["label"]] = n + 1
+        if n:
+            r["label"] = "%s#%d" % (r["label"], n + 1)
+    return {"metric": metric, "x": xmode, "min_step": min_step,
+            "runs": [{"path": r["path"], "date": r["date"],
+                      "label": r["label"]} for r in runs],
+            "series": series, "skipped": skipped}
+
+
+def _prev(ks, k):
+    before = [x for x in ks if x < k]
+    return before[-1] if before else 0
+
+
+def _next(ks, k, n):
+    after = [x for x in ks if x > k]
+    return after[0] if after else n
+
+
+def history_markdown(h):
+    m = AB_METRICS[h["metric"]][2]
+    lines = ["## libaioring performance history", "",
+             "%s of each engine build / built-in libaio, median over the "
+             "rounds of each run (paired by round); %d run(s), x = %s; a "
+             "step is a change of at least %.0f%% and 3 standard errors."
+             % (m, len(h["runs"]), h["x"], h["min_step"] * 100), "",
+             "| series | runs | first | last | min..max | steps |",
+             "|---|---:|---:|---:|---:|---|"]
+    for s in h["series"]:
+        v = s["values"]
+        steps = "; ".join("at `%s`: %.3f -> %.3f (%+.1f%%)" % (
+            st["label"], st["before"], st["after"], st["change"] * 100)
+            for st in s["steps"]) or "none"
+        lines.append("| `%s` | %d | %.3f | %.3f | %.3f..%.3f | %s |" % (
+            s["name"], len(v), v[0], v[-1], min(v), max(v), steps))
+    if h["skipped"]:
+        lines += ["", "Skipped: " + "; ".join(h["skipped"])]
+    return "\n".join(lines) + "\n"
+
+
+def history_chart(h, outdir):
+    """history.dat/.gp/.png; returns (png or None, message)."""
+    runs, series = h["runs"], h["series"]
+    if not runs or not series:
+        return None, "history chart skipped: nothing to plot"
+    dat = os.path.join(outdir, "history.dat")
+    with open(dat, "w") as f:
+        f.write("x label " + " ".join('"%s"' % s["name"] for s in series)
+                + "\n")
+        for i, r in enumerate(runs):
+            vals = []
+            for s in series:
+                v = s["values"][s["x"].index(i)] if i in s["x"] else None
+                vals.append("?" if v is None else "%.4f" % v)
+            f.write('%d "%s" %s\n' % (i, r["label"].replace('"', "'"),
+                                      " ".join(vals)))
+    marks = []
+    for n, s in enumerate(series):
+        for st in s["steps"]:
+            x = st["index"] - 0.5
+            marks.append(
+                'set arrow from %.1f, graph 0 to %.1f, graph 1 nohead dt 3 '
+                'lw 2 lc rgb "red"\n'
+                'set label "step %+.1f%%\\n%s" at %.1f, graph %.2f right '
+                'offset -0.5,0 tc rgb "red"\n' % (
+                    x, x, st["change"] * 100, s["name"][:30].replace(
+                        '"', "'"), x, 0.95 - 0.08 * (n % 8)))
+    width = max(900, 60 * len(runs) + 400)
+    gp = os.path.join(outdir, "history.gp")
+    ylabel = "%s / built-in libaio" % AB_METRICS[h["metric"]][2]
+    with open(gp, "w") as f:
+        f.write("""# Render with: gnuplot history.gp  (in this directory)
+set terminal pngcairo size %d,600 noenhanced font ",10"
+set output "history.png"
+set title "libaioring over time: %s (red: step changes)"
+set datafile missing "?"
+set xtics rotate by -35 left
+set ylabel "%s"
+set grid ytics
+set key outside right top
+set offsets 0.5, 0.5, 0, 0
+%splot for [i=3:%d] "history.dat" using 1:i:xtic(2) with linespoints \\
+    lw 2 pt 7 title columnheader(i)
+""" % (width, ylabel, ylabel, "".join(marks), len(series) + 2))
+    gnuplot = shutil.which("gnuplot")
+    if not gnuplot:
+        return None, ("history chart skipped: gnuplot not found (apt-get "
+                      "install gnuplot-nox); data in %s" % dat)
+    png = os.path.join(outdir, "history.png")
+    for attempt in (0, 1):
+        try:
+            p = subprocess.run([gnuplot, "history.gp"], cwd=outdir,
+                               capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.SubprocessError) as e:
+            return None, "history chart skipped: gnuplot failed: %s" % e
+        if p.returncode == 0 and os.path.exists(png):
+            return png, "chart: %s" % png
+        if attempt == 0 and "pngcairo" in p.stderr:
+            with open(gp) as f:
+                script = f.read().replace("pngcairo", "png", 1)
+            with open(gp, "w") as f:
+                f.write(script)
+            continue
+        break
+    return None, "history chart skipped: gnuplot exit %d: %s" % (
+        p.returncode, p.stderr.strip()[-300:])
+
+
+def write_history(h, outdir):
+    os.makedirs(outdir, exist_ok=True)
+    doc = dict(h)
+    with open(os.path.join(outdir, "history.json"), "w") as f:
+        json.dump(doc, f, indent=1, default=str)
+        f.write("\n")
+    md = history_markdown(h)
+    png, msg = history_chart(h, outdir)
+    if png:
+        md += "\n![trend](history.png)\n"
+    with open(os.path.join(outdir, "history.md"), "w") as f:
+        f.write(md)
+    return md, png, msg

@@ -1,0 +1,598 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Summaries, tables, Markdown and the gnuplot chart of compare.py."""
+
+import os
+import shutil
+import subprocess
+
+from .gate import (FAIL, IMPROVEMENT, INCONCLUSIVE, NO_CHANGE, PASS,
+                   REGRESSION, base_cell, cov, median, parse_cell_key, ratio)
+
+# Pseudo-configuration name of fio's t/io_uring -a1 runs (raw aio ceiling).
+CEILING = "raw-aio"
+
+
+PRIMARY_HOSTS = ("local", "all")
+
+
+def host_of(sample):
+    return sample.get("host", "local")
+
+
+def hosts_in(samples):
+    """Hosts with their own samples (HOST:PORT), in order; not local/all."""
+    return list(dict.fromkeys(host_of(s) for s in samples
+                              if host_of(s) not in PRIMARY_HOSTS))
+
+
+def _vals(samples, cell, config, key):
+    return [s[key] for s in samples
+            if s.get("cell") == cell and s.get("config") == config
+            and s.get("ok") and s.get(key) is not None]
+
+
+def summarize(samples, cells, configs, host=None):
+    """cell -> config -> medians, spread and ratios (absent if never ran).
+
+    host: None for the run's own figures (a local run, or the aggregate
+    of all --client hosts), else one HOST:PORT.
+    """
+    samples = [s for s in samples if (host_of(s) in PRIMARY_HOSTS
+                                      if host is None
+                                      else host_of(s) == host)]
+    out = {}
+    for cell in cells:
+        row = {}
+        for cfg in list(configs) + [CEILING]:
+            iops = _vals(samples, cell, cfg, "iops")
+            if not iops:
+                continue
+            st = {"n": len(iops), "iops": median(iops),
+                  "iops_min": min(iops), "iops_max": max(iops),
+                  "iops_cov": cov(iops)}
+            for key in ("bw_kib", "lat_p50_ns", "lat_p99_ns", "lat_p999_ns",
+                        "cpu_us_per_io", "usr_us_per_io", "sys_us_per_io",
+                        "ctx_per_io", "foreign_cpu"):
+                st[key] = median(_vals(samples, cell, cfg, key))
+            st["contended"] = sum(1 for s in samples if s.get("cell") == cell
+                                  and s.get("config") == cfg and s.get("ok")
+                                  and s.get("contended"))
+            row[cfg] = st
+        out[cell] = row
+    for cell, row in out.items():
+        files = parse_cell_key(cell)["files"] > 1
+        ref_row = out.get(base_cell(cell), {}) if files else row
+        ceil = row.get(CEILING) or (out.get(base_cell(cell), {})
+                                    .get(CEILING) if files else None)
+        for cfg, st in row.items():
+            st["vs_libaio"] = ratio(st["iops"],
+                                    ref_row.get("libaio", {}).get("iops"))
+            st["vs_io_uring"] = ratio(st["iops"],
+                                      ref_row.get("io_uring", {}).get("iops"))
+            st["vs_1file"] = (ratio(st["iops"], ref_row.get(cfg, {})
+                                    .get("iops")) if files else None)
+            st["ceiling_share"] = (ratio(st["iops"], ceil["iops"])
+                                   if ceil and cfg != CEILING else None)
+    return out
+
+
+# ---- number formatting ----
+
+def f_iops(v):
+    if v is None:
+        return "-"
+    if v >= 1e6:
+        return "%.2fM" % (v / 1e6)
+    if v >= 1e3:
+        return "%.1fk" % (v / 1e3)
+    return "%.0f" % v
+
+
+def f_num(v, fmt="%.2f"):
+    return "-" if v is None else fmt % v
+
+
+def f_us(ns):
+    if ns is None:
+        return "-"
+    us = ns / 1000.0
+    return "%.1f" % us if us < 1000 else "%.0f" % us
+
+
+def f_pct(v):
+    return "-" if v is None else "%.1f%%" % (v * 100)
+
+
+def f_ratio(v):
+    return "-" if v is None else "%.2fx" % v
+
+
+COLUMNS = [
+    ("cell", "cell"), ("config", "config"), ("n", "n"),
+    ("IOPS", "median IOPS"), ("MiB/s", "median MiB/s"),
+    ("p50us", "p50 us"), ("p99us", "p99 us"), ("p99.9us", "p99.9 us"),
+    ("CPUus/IO", "CPU us/IO"), ("usr/sys", "usr/sys us"),
+    ("ctx/IO", "ctx/IO"), ("CoV", "IOPS CoV"), ("min..max", "IOPS min..max"),
+    ("xlibaio", "x libaio"), ("xio_uring", "x io_uring"),
+    ("x1file", "x 1 file"), ("%ceil", "% raw aio"),
+    ("busy", "busy"),
+]
+
+
+def table_rows(summary, cells, configs):
+    """Rows of strings, one per (cell, config) that ran, in run order."""
+    rows = []
+    for cell in cells:
+        row = summary.get(cell, {})
+        for cfg in list(configs) + [CEILING]:
+            st = row.get(cfg)
+            if not st:
+                continue
+            raw = cfg == CEILING
+            rows.append({
+                "cell": cell, "config": cfg, "n": str(st["n"]),
+                "IOPS": f_iops(st["iops"]),
+                "MiB/s": f_num(st["bw_kib"] and st["bw_kib"] / 1024.0, "%.0f"),
+                "p50us": f_us(st["lat_p50_ns"]),
+                "p99us": f_us(st["lat_p99_ns"]),
+                "p99.9us": f_us(st["lat_p999_ns"]),
+                "CPUus/IO": "-" if raw else f_num(st["cpu_us_per_io"], "%.3f"),
+                "usr/sys": "-" if raw or st["usr_us_per_io"] is None else
+                "%.3f/%.3f" % (st["usr_us_per_io"], st["sys_us_per_io"]),
+                "ctx/IO": "-" if raw else f_num(st["ctx_per_io"], "%.4f"),
+                "CoV": f_pct(st["iops_cov"]),
+                "min..max": "%s..%s" % (f_iops(st["iops_min"]),
+                                        f_iops(st["iops_max"])),
+                "xlibaio": f_ratio(st["vs_libaio"]),
+                "xio_uring": f_ratio(st["vs_io_uring"]),
+                "x1file": f_ratio(st["vs_1file"]),
+                "%ceil": f_pct(st["ceiling_share"]),
+                # Median CPU (cores) the rest of the machine used during
+                # the runs; "!k" = k runs flagged as contended.
+                "busy": f_num(st["foreign_cpu"], "%.2f") + (
+                    "!%d" % st["contended"] if st["contended"] else ""),
+            })
+    return rows
+
+
+def _used_columns(rows):
+    cols = []
+    for name, title in COLUMNS:
+        if name not in ("cell", "config") and all(r[name] == "-"
+                                                  for r in rows):
+            continue
+        cols.append((name, title))
+    return cols
+
+
+def text_table(summary, cells, configs):
+    rows = table_rows(summary, cells, configs)
+    if not rows:
+        return "(no successful runs)\n"
+    cols = _used_columns(rows)
+    width = {n: max(len(n), *(len(r[n]) for r in rows)) for n, _ in cols}
+    lines = ["  ".join(n.ljust(width[n]) for n, _ in cols)]
+    last = None
+    for r in rows:
+        vals = dict(r)
+        if r["cell"] == last:
+            vals["cell"] = ""
+        elif last is not None:
+            lines.append("")
+        last = r["cell"]
+        lines.append("  ".join(
+            vals[n].ljust(width[n]) if n in ("cell", "config")
+            else vals[n].rjust(width[n]) for n, _ in cols).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def md_table(summary, cells, configs):
+    rows = table_rows(summary, cells, configs)
+    if not rows:
+        return "_no successful runs_\n"
+    cols = _used_columns(rows)
+    out = ["| " + " | ".join(t for _, t in cols) + " |",
+           "|" + "|".join("---" if n in ("cell", "config") else "---:"
+                          for n, _ in cols) + "|"]
+    for r in rows:
+        cells_ = []
+        for n, _ in cols:
+            v = r[n].replace("|", "\\|")
+            if n == "cell":
+                v = "`%s`" % v
+            elif n == "config" and r["config"] not in (
+                    "libaio", "libaio-ur", "io_uring", CEILING):
+                v = "**%s**" % v
+            cells_.append(v)
+        out.append("| " + " | ".join(cells_) + " |")
+    return "\n".join(out) + "\n"
+
+
+# ---- gate tables ----
+
+def _floor_text(g):
+    op = ">=" if g["kind"] == "min" else "<="
+    return "%s %s %.2f" % (g["metric"], op, g["floor"])
+
+
+def _vs_text(g):
+    if g["ref_cell"] != g["cell"]:
+        return "%s (1 file)" % g["ref_config"]
+    return g["ref_config"]
+
+
+def gate_text(results):
+    head = ("cell", "subject", "vs", "floor", "ratio", "rounds lo..hi",
+            "CoV s/r", "verdict")
+    rows = []
+    for g in results:
+        rows.append((
+            g["cell"], g["config"], _vs_text(g), _floor_text(g),
+            f_num(g["ratio"], "%.3f"),
+            "-" if g["lo"] is None else "%.3f..%.3f" % (g["lo"], g["hi"]),
+            "%s/%s" % (f_pct(g["cov_subject"]), f_pct(g["cov_ref"])),
+            g["verdict"] + (" (%s)" % g["reason"] if g["reason"] else "")))
+    w = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+         for i, h in enumerate(head)]
+    lines = ["  ".join(h.ljust(w[i]) for i, h in enumerate(head)).rstrip()]
+    for r in rows:
+        lines.append("  ".join(v.ljust(w[i]) for i, v in enumerate(r))
+                     .rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def gate_banner(results):
+    n = {v: sum(1 for g in results if g["verdict"] == v)
+         for v in (PASS, FAIL, INCONCLUSIVE)}
+    if n[FAIL]:
+        word = "GATE FAILED"
+    elif n[INCONCLUSIVE]:
+        word = "GATE INCONCLUSIVE"
+    else:
+        word = "GATE PASSED"
+    return "%s: %d pass, %d fail, %d inconclusive" % (
+        word, n[PASS], n[FAIL], n[INCONCLUSIVE])
+
+
+def gate_md(results):
+    icon = {PASS: "PASS", FAIL: "**FAIL**", INCONCLUSIVE: "**INCONCLUSIVE**"}
+    out = ["| cell | subject | vs | floor | median ratio | per-round "
+           "lo..hi | CoV subj/ref | verdict |",
+           "|---|---|---|---|---:|---:|---:|---|"]
+    for g in results:
+        out.append("| `%s` | %s | %s | %s | %s | %s | %s/%s | %s%s |" % (
+            g["cell"], g["config"], _vs_text(g), _floor_text(g),
+            f_num(g["ratio"], "%.3f"),
+            "-" if g["lo"] is None else "%.3f..%.3f" % (g["lo"], g["hi"]),
+            f_pct(g["cov_subject"]), f_pct(g["cov_ref"]),
+            icon[g["verdict"]],
+            " (%s)" % g["reason"] if g["reason"] else ""))
+    return "\n".join(out) + "\n"
+
+
+# ---- chart ----
+
+def chart(summary, cells, configs, outdir):
+    """Write ratios.dat/.gp and render ratios.png; return (path|None, msg)."""
+    cols = [c for c in list(configs) + [CEILING] if c != "libaio"
+            and any(c in summary.get(cell, {}) for cell in cells)]
+    rows = [cell for cell in cells if summary.get(cell)]
+    if not any(summary[cell].get(c, {}).get("vs_libaio") is not None
+               for cell in rows for c in cols):
+        return None, "chart skipped: no ratios vs libaio to plot"
+    dat = os.path.join(outdir, "ratios.dat")
+    with open(dat, "w") as f:
+        f.write("cell " + " ".join('"%s"' % c for c in cols) + "\n")
+        for cell in rows:
+            vals = []
+            for c in cols:
+                v = summary[cell].get(c, {}).get("vs_libaio")
+                vals.append("?" if v is None else "%.4f" % v)
+            f.write('"%s" %s\n' % (cell, " ".join(vals)))
+    png = os.path.join(outdir, "ratios.png")
+    gp = os.path.join(outdir, "ratios.gp")
+    width = max(900, 110 * len(rows) * max(1, len(cols)) // 2 + 300)
+    with open(gp, "w") as f:
+        f.write("""# Render with: gnuplot ratios.gp  (in this directory)
+set terminal pngcairo size %d,560 noenhanced font ",10"
+set output "ratios.png"
+set title "IOPS ratio of medians vs built-in libaio (1.0 = libaio)"
+set datafile missing "?"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set xtics rotate by -30 left
+set ylabel "x libaio"
+set yrange [0:*]
+set grid ytics
+set key outside right top
+set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 2 \\
+    lc rgb "black"
+plot for [i=2:%d] "ratios.dat" using i:xtic(1) title columnheader(i)
+""" % (width, len(cols) + 1))
+    gnuplot = shutil.which("gnuplot")
+    if not gnuplot:
+        return None, ("chart skipped: gnuplot not found (apt-get install "
+                      "gnuplot-nox); data in %s" % dat)
+    try:
+        p = subprocess.run([gnuplot, "ratios.gp"], cwd=outdir,
+                           capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as e:
+        return None, "chart skipped: gnuplot failed: %s" % e
+    if p.returncode != 0 or not os.path.exists(png):
+        if "pngcairo" in p.stderr:
+            # gnuplot built without cairo: the libgd png terminal.
+            with open(gp) as f:
+                script = f.read().replace("pngcairo", "png", 1)
+            with open(gp, "w") as f:
+                f.write(script)
+            p = subprocess.run([gnuplot, "ratios.gp"], cwd=outdir,
+                               capture_output=True, text=True, timeout=60)
+        if p.returncode != 0 or not os.path.exists(png):
+            return None, "chart skipped: gnuplot exit %d: %s" % (
+                p.returncode, p.stderr.strip()[-300:])
+    return png, "chart: %s" % png
+
+
+# ---- A/B and baseline verdicts ----
+
+def _metric_value(r, v):
+    """A metric's median in its own unit, for the tables."""
+    if v is None:
+        return "-"
+    if r["metric"] == "iops":
+        return f_iops(v) if r["kind"] == "ab" else "%.3f" % v
+    if r["metric"] == "p99":
+        return (f_us(v) + "us") if r["kind"] == "ab" else "%.3f" % v
+    return ("%.3fus" % v) if r["kind"] == "ab" else "%.3f" % v
+
+
+def _change(r):
+    if r["estimate"] is None:
+        return "-"
+    return "%+.1f%%" % ((r["estimate"] - 1) * 100)
+
+
+def _ci(r):
+    if r["lo"] is None:
+        return "-"
+    return "%.3f..%.3f" % (r["lo"], r["hi"])
+
+
+def _vs(r):
+    return "%s vs %s" % (r["config"], r["vs"])
+
+
+def verdict_rows(results):
+    rows = []
+    for r in results:
+        rows.append({
+            "cell": r["cell"], "host": r.get("host", "local"),
+            "compare": _vs(r), "metric": r["metric"],
+            "subject": _metric_value(r, r["subject_median"]),
+            "ref": _metric_value(r, r["ref_median"]),
+            "ratio": f_num(r["estimate"], "%.3f"), "change": _change(r),
+            "ci": _ci(r), "n": str(r["n"]),
+            "limit": "%.0f%%" % (r["threshold"] * 100),
+            "verdict": r["verdict"],
+            "reason": r.get("reason") or ""})
+    return rows
+
+
+VERDICT_HEAD = [("cell", "cell"), ("host", "host"), ("compare", "compare"),
+                ("metric", "metric"), ("subject", "subject median"),
+                ("ref", "reference median"), ("ratio", "ratio"),
+                ("change", "change"), ("ci", "90% CI"), ("n", "rounds"),
+                ("limit", "threshold"), ("verdict", "verdict")]
+
+
+def verdict_text(results):
+    rows = verdict_rows(results)
+    if not rows:
+        return "(nothing judged)\n"
+    cols = [c for c in VERDICT_HEAD if c[0] != "host" or any(
+        r["host"] != "local" for r in rows)]
+    for r in rows:
+        if r["reason"] and r["verdict"] != NO_CHANGE:
+            r["verdict"] += " (%s)" % r["reason"]
+    w = {n: max(len(n), *(len(r[n]) for r in rows)) for n, _ in cols}
+    lines = ["  ".join(n.ljust(w[n]) for n, _ in cols).rstrip()]
+    for r in rows:
+        lines.append("  ".join(r[n].ljust(w[n]) for n, _ in cols).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def verdict_md(results):
+    rows = verdict_rows(results)
+    if not rows:
+        return "_nothing judged_\n"
+    cols = [c for c in VERDICT_HEAD if c[0] != "host" or any(
+        r["host"] != "local" for r in rows)]
+    icon = {REGRESSION: "**REGRESSION**", IMPROVEMENT: "IMPROVEMENT",
+            NO_CHANGE: "no change", INCONCLUSIVE: "*inconclusive*"}
+    out = ["| " + " | ".join(t for _, t in cols) + " |",
+           "|" + "|".join("---:" if n in ("subject", "ref", "ratio",
+                                           "change", "n", "limit")
+                          else "---" for n, _ in cols) + "|"]
+    for r in rows:
+        vals = []
+        for n, _ in cols:
+            v = r[n]
+            if n == "cell":
+                v = "`%s`" % v
+            elif n == "verdict":
+                v = icon.get(v, v) + (" (%s)" % r["reason"]
+                                      if r["reason"] else "")
+            vals.append(v.replace("|", "\\|"))
+        out.append("| " + " | ".join(vals) + " |")
+    return "\n".join(out) + "\n"
+
+
+def verdict_banner(results, what="A/B"):
+    n = {v: sum(1 for g in results if g["verdict"] == v)
+         for v in (REGRESSION, IMPROVEMENT, NO_CHANGE, INCONCLUSIVE)}
+    word = ("%s: REGRESSION" % what if n[REGRESSION] else
+            "%s: INCONCLUSIVE" % what if n[INCONCLUSIVE] else
+            "%s: PASSED" % what)
+    return "%s: %d regression, %d improvement, %d no change, %d " \
+        "inconclusive" % (word, n[REGRESSION], n[IMPROVEMENT],
+                          n[NO_CHANGE], n[INCONCLUSIVE])
+
+
+# ---- JUnit XML ----
+
+def _floor_case(g):
+    name = "%s vs %s %s" % (g["config"], _vs_text(g), _floor_text(g))
+    msg = "%s: ratio of medians %s (floor %s %.3f), per-round %s, CoV " \
+        "%s/%s%s" % (g["verdict"], f_num(g["ratio"], "%.3f"),
+                     ">=" if g["kind"] == "min" else "<=", g["floor"],
+                     "-" if g["lo"] is None else "%.3f..%.3f" % (g["lo"],
+                                                                  g["hi"]),
+                     f_pct(g["cov_subject"]), f_pct(g["cov_ref"]),
+                     " (%s)" % g["reason"] if g["reason"] else "")
+    return "gate." + g["cell"], name, g["verdict"], msg
+
+
+def _verdict_case(r):
+    host = r.get("host", "local")
+    cls = "%s.%s%s" % (r["kind"], r["cell"],
+                       "" if host == "local" else "." + host)
+    name = "%s %s" % (_vs(r), r["metric"])
+    msg = ("%s: %s %s %s vs %s %s, %s %s (%s), %.0f%% CI %s, %s "
+           "round(s), threshold %.0f%%%s" % (
+               r["verdict"], r["label"], r["config"],
+               _metric_value(r, r["subject_median"]), r["vs"],
+               _metric_value(r, r["ref_median"]),
+               "paired ratio" if r["kind"] == "ab" else
+               "ratio of libaio-normalised medians",
+               f_num(r["estimate"], "%.3f"), _change(r),
+               100 * (r.get("level") or 0.9), _ci(r), r["n"],
+               r["threshold"] * 100,
+               " (%s)" % r["reason"] if r.get("reason") else ""))
+    return cls, name, r["verdict"], msg
+
+
+def junit_xml(groups, failures=(), strict=False, suite="libaioring-perf",
+              elapsed=0.0):
+    """JUnit XML text: one <testcase> per judged floor / cell and metric.
+
+    groups: [(name, results)] with results from evaluate_gate (floors),
+    evaluate_ab or evaluate_baseline.  A FAIL or REGRESSION is a
+    <failure> whose message carries the figures; INCONCLUSIVE is
+    <skipped> (a <failure> under strict); fio runs that failed are
+    <error> cases.
+    """
+    import xml.etree.ElementTree as ET
+    root = ET.Element("testsuites", name=suite)
+    total = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for gname, results in groups:
+        ts = ET.SubElement(root, "testsuite", name="%s.%s" % (suite, gname))
+        cnt = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+        for r in results:
+            cls, name, verdict, msg = (_floor_case(r) if "floor" in r
+                                       else _verdict_case(r))
+            tc = ET.SubElement(ts, "testcase", classname=cls, name=name,
+                               time="0")
+            cnt["tests"] += 1
+            if verdict in (FAIL, REGRESSION) or (
+                    strict and verdict == INCONCLUSIVE):
+                f = ET.SubElement(tc, "failure", message=msg,
+                                  type=verdict.replace(" ", "_"))
+                f.text = msg
+                cnt["failures"] += 1
+            elif verdict == INCONCLUSIVE:
+                ET.SubElement(tc, "skipped", message=msg)
+                cnt["skipped"] += 1
+            so = ET.SubElement(tc, "system-out")
+            so.text = msg
+        for k, v in cnt.items():
+            ts.set(k, str(v))
+            total[k] += v
+    if failures:
+        ts = ET.SubElement(root, "testsuite", name="%s.runs" % suite)
+        for f in failures:
+            tc = ET.SubElement(ts, "testcase", classname="run.%s" % f["cell"],
+                               name="%s round %s" % (f["config"],
+                                                     f["round"]), time="0")
+            e = ET.SubElement(tc, "error", message=str(f.get("error")),
+                              type="fio")
+            e.text = " ".join(f.get("cmd") or [])
+        ts.set("tests", str(len(failures)))
+        ts.set("errors", str(len(failures)))
+        total["tests"] += len(failures)
+        total["errors"] += len(failures)
+    for k, v in total.items():
+        root.set(k, str(v))
+    root.set("time", "%.1f" % elapsed)
+    ET.indent(root) if hasattr(ET, "indent") else None
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' +
+            ET.tostring(root, encoding="unicode") + "\n")
+
+
+def ab_chart(results, outdir, name="ab"):
+    """Per cell and metric: change of the subject vs its reference, with
+    its CI as an error bar and the thresholds as dashed lines."""
+    rows = [r for r in results if r["estimate"] is not None
+            and r["lo"] is not None]
+    if not rows:
+        return None, "%s chart skipped: nothing judged" % name
+    dat = os.path.join(outdir, name + ".dat")
+    code = {REGRESSION: 1, IMPROVEMENT: 2, NO_CHANGE: 3, INCONCLUSIVE: 4}
+    with open(dat, "w") as f:
+        f.write("# label change lo hi threshold verdict\n")
+        for r in rows:
+            lab = "%s %s %s%s" % (r["cell"], r["metric"], r["config"],
+                                  "" if r.get("host", "local") in (
+                                      "local", "all") else "@" + r["host"])
+            f.write('"%s" %.3f %.3f %.3f %.3f %d\n' % (
+                lab, (r["estimate"] - 1) * 100, (r["lo"] - 1) * 100,
+                (r["hi"] - 1) * 100, r["threshold"] * 100,
+                code.get(r["verdict"], 4)))
+    width = max(900, 70 * len(rows) + 300)
+    gp = os.path.join(outdir, name + ".gp")
+    with open(gp, "w") as f:
+        f.write("""# Render with: gnuplot %s.gp  (in this directory)
+set terminal pngcairo size %d,560 noenhanced font ",10"
+set output "%s.png"
+set title "change vs reference, %%  (bars: 90%% CI; + is higher: good for IOPS, bad for p99 and CPU)"
+set xtics rotate by -35 left
+set ylabel "%% change"
+set grid ytics
+set xrange [-0.6:%d.6]
+set key outside right top
+set arrow from graph 0, first 0 to graph 1, first 0 nohead lc rgb "black"
+f = "%s.dat"
+v(c, x) = (column(6) == c ? x : 1/0)
+plot f using 0:(v(1, $2)):3:4:xtic(1) with yerrorbars pt 7 ps 1.5 lw 2 \\
+        lc rgb "#d62728" title "REGRESSION", \\
+     f using 0:(v(2, $2)):3:4 with yerrorbars pt 7 ps 1.5 lw 2 \\
+        lc rgb "#2ca02c" title "IMPROVEMENT", \\
+     f using 0:(v(3, $2)):3:4 with yerrorbars pt 7 ps 1.5 lw 2 \\
+        lc rgb "#1f77b4" title "NO CHANGE", \\
+     f using 0:(v(4, $2)):3:4 with yerrorbars pt 7 ps 1.5 lw 2 \\
+        lc rgb "#7f7f7f" title "INCONCLUSIVE", \\
+     f using 0:5 with points pt 2 ps 1.5 lc rgb "black" title "+-threshold", \\
+     f using 0:(-$5) with points pt 2 ps 1.5 lc rgb "black" notitle
+""" % (name, width, name, len(rows) - 1, name))
+    gnuplot = shutil.which("gnuplot")
+    if not gnuplot:
+        return None, "%s chart skipped: gnuplot not found" % name
+    png = os.path.join(outdir, name + ".png")
+    for attempt in (0, 1):
+        try:
+            p = subprocess.run([gnuplot, name + ".gp"], cwd=outdir,
+                               capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.SubprocessError) as e:
+            return None, "%s chart skipped: %s" % (name, e)
+        if p.returncode == 0 and os.path.exists(png):
+            return png, "chart: %s" % png
+        if attempt == 0 and "pngcairo" in p.stderr:
+            with open(gp) as f:
+                script = f.read().replace("pngcairo", "png", 1)
+            with open(gp, "w") as f:
+                f.write(script)
+            continue
+        break
+    return None, "%s chart skipped: gnuplot exit %d: %s" % (
+        name, p.returncode, p.stderr.strip()[-300:])

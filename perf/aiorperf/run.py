@@ -1,0 +1,788 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Running fio (and t/io_uring): targets, samples, the interleaved loop."""
+
+import datetime
+import hashlib
+import json
+import math
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from .gate import parse_cell_key
+from .plan import (BATCH, READ_RW, WRITE_RW, cell_configs, fio_cmd,
+                   round_order)
+from . import report as rep
+from .report import CEILING
+from .util import (PROGRESS, Interrupted, SetupError, cmd_out, fmt_secs,
+                   human_size, loud, notice, parse_size, sha256_of)
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+# A run during which the rest of the machine used more CPU than this
+# (in cores, averaged over the run) is flagged as contended.
+FOREIGN_CPU_LIMIT = 0.25
+
+_STATS_RE = re.compile(r"^libaioring: job '([^']*)': (.*)$")
+_KV_RE = re.compile(r"([A-Za-z_]+)=(\d+)")
+
+
+def parse_fio_output(text):
+    """fio's stdout -> (decoded JSON, engine stats dict|None, other lines).
+
+    With --output-format=json fio still prints log_info() lines (such as
+    the engine's counters) before the JSON document.
+    """
+    lines = text.splitlines()
+    start = next((i for i, ln in enumerate(lines) if ln.startswith("{")),
+                 None)
+    if start is None:
+        raise ValueError("no JSON document in fio's output")
+    body = "\n".join(lines[start:])
+    data, _ = json.JSONDecoder().raw_decode(body)
+    stats, other = None, []
+    for ln in lines[:start]:
+        m = _STATS_RE.match(ln)
+        kvs = _KV_RE.findall(m.group(2)) if m else []
+        if kvs:
+            stats = stats or {}
+            for k, v in kvs:
+                stats[k] = stats.get(k, 0) + int(v)
+        elif ln.strip():
+            other.append(ln)
+    return data, stats, other
+
+
+def _percentile(pct, want):
+    for k, v in (pct or {}).items():
+        try:
+            if abs(float(k) - want) < 1e-6:
+                return float(v)
+        except ValueError:
+            pass
+    return None
+
+
+def metrics_from_json(data, rw):
+    """Metrics of one fio run (group_reporting: one jobs[] entry)."""
+    jobs = data.get("jobs") or []
+    if not jobs:
+        raise ValueError("fio JSON has no jobs")
+    dirs = ["read"] if rw in READ_RW else (
+        ["write"] if rw in ("write", "randwrite") else ["read", "write"])
+    m = {"iops": 0.0, "bw_kib": 0.0, "total_ios": 0, "ctx": 0,
+         "cpu_s": 0.0, "usr_s": 0.0, "sys_s": 0.0, "runtime_ms": 0}
+    lat_best, lat_ios = None, -1
+    for j in jobs:
+        if j.get("error"):
+            raise ValueError("fio job %r reported error %s" % (
+                j.get("jobname"), j.get("error")))
+        run_s = float(j.get("job_runtime", 0)) / 1000.0
+        usr = float(j.get("usr_cpu", 0)) / 100.0 * run_s
+        sys_ = float(j.get("sys_cpu", 0)) / 100.0 * run_s
+        m["usr_s"] += usr
+        m["sys_s"] += sys_
+        m["cpu_s"] += usr + sys_
+        m["ctx"] += int(j.get("ctx", 0))
+        m["runtime_ms"] = max(m["runtime_ms"], int(j.get("job_runtime", 0)))
+        for d in dirs:
+            dd = j.get(d) or {}
+            m["iops"] += float(dd.get("iops", 0))
+            m["bw_kib"] += float(dd.get("bw", 0))
+            ios = int(dd.get("total_ios", 0))
+            m["total_ios"] += ios
+            if ios > lat_ios:
+                lat_best, lat_ios = dd.get("lat_ns", {}).get("percentile"), ios
+    if m["total_ios"] <= 0:
+        raise ValueError("fio completed no I/O")
+    m["lat_p50_ns"] = _percentile(lat_best, 50.0)
+    m["lat_p99_ns"] = _percentile(lat_best, 99.0)
+    m["lat_p999_ns"] = _percentile(lat_best, 99.9)
+    n = m["total_ios"]
+    m["cpu_us_per_io"] = m["cpu_s"] * 1e6 / n
+    m["usr_us_per_io"] = m["usr_s"] * 1e6 / n
+    m["sys_us_per_io"] = m["sys_s"] * 1e6 / n
+    m["ctx_per_io"] = m["ctx"] / n
+    return m
+
+
+# ---- running a child (fio or t/io_uring) ----
+
+def _cpu_ticks():
+    """(busy, steal) jiffies of the whole machine, from /proc/stat."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    v += [0] * (8 - len(v))
+    # user nice system idle iowait irq softirq steal [guest counted in user]
+    return v[0] + v[1] + v[2] + v[5] + v[6], v[7]
+
+
+def _children_cpu():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def contention(before, after, child_cpu, seconds):
+    """CPU the rest of the machine used while our child ran, in cores.
+
+    Machine-wide busy time minus the child's own (fio and its job
+    processes, io_uring workers included, reaped by then), and the time
+    the hypervisor stole.  A quiet machine shows ~0.
+    """
+    if not before or not after or seconds <= 0:
+        return None, None
+    hz = float(os.sysconf("SC_CLK_TCK"))
+    busy = (after[0] - before[0]) / hz
+    steal = (after[1] - before[1]) / hz
+    return max(0.0, busy - child_cpu) / seconds, steal / seconds
+
+
+def run_child(cmd, timeout, label):
+    """Run cmd in its own session; keep the progress line ticking.
+
+    On Ctrl-C (or SIGTERM) the child gets SIGINT, then SIGKILL after 5 s,
+    and Interrupted is raised.  Returns (rc, stdout, stderr, seconds,
+    {"foreign_cpu": cores, "steal_cpu": cores}).
+    """
+    t0 = time.monotonic()
+    ticks0, cpu0 = _cpu_ticks(), _children_cpu()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, start_new_session=True)
+    try:
+        while True:
+            try:
+                out, err = p.communicate(timeout=0.5)
+                el = time.monotonic() - t0
+                foreign, steal = contention(ticks0, _cpu_ticks(),
+                                            _children_cpu() - cpu0, el)
+                return p.returncode, out, err, el, {
+                    "foreign_cpu": foreign, "steal_cpu": steal}
+            except subprocess.TimeoutExpired:
+                el = time.monotonic() - t0
+                PROGRESS.update("%s  (running %.0fs)" % (label, el))
+                if el > timeout:
+                    _stop(p)
+                    out, err = p.communicate()
+                    return (-1, out, (err or "") + "\ncompare: killed after "
+                            "%.0f s (timeout)" % el, el, {})
+    except (KeyboardInterrupt, Interrupted):
+        _stop(p)
+        raise Interrupted()
+
+
+def _stop(p):
+    for sig, wait in ((signal.SIGINT, 5), (signal.SIGKILL, 5)):
+        if p.poll() is not None:
+            return
+        try:
+            os.killpg(p.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            p.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+# ---- targets ----
+
+def write_file(path, size, fsync=False):
+    """Create path of exactly size bytes, every block written once."""
+    chunk = os.urandom(4 << 20)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        try:
+            os.posix_fallocate(fd, 0, size)
+        except OSError:
+            pass
+        done = 0
+        while done < size:
+            n = min(len(chunk), size - done)
+            os.write(fd, chunk[:n])
+            done += n
+            if done % (256 << 20) == 0 and size > (1 << 30):
+                PROGRESS.update("compare: writing %s: %d%%"
+                                % (path, done * 100 // size))
+        if fsync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+        PROGRESS.clear()
+
+
+def check_direct(path):
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECT)
+        os.close(fd)
+    except OSError as e:
+        raise SetupError("%s: open(O_DIRECT) failed: %s; the jobs use "
+                         "direct=1 (tmpfs has O_DIRECT from Linux 6.6): use "
+                         "--target on a disk file or --preset disk"
+                         % (path, e.strerror))
+
+
+def new_target():
+    return {"files": {}, "cleanup": [], "notes": [], "readonly": False,
+            "pass_size": True}
+
+
+def prepare_target(args, cells, t):
+    """Create/locate the target, filling t (from new_target()).
+
+    Keys: path, kind (ram|disk|file|blockdev), size, pass_size, readonly,
+    files {n: [paths]}, cleanup [paths], notes [str].  What is created
+    is listed in t["cleanup"] at once, so a failure half-way still cleans.
+    """
+    nfiles = sorted({parse_cell_key(c)["files"] for c in cells} - {1})
+    if args.preset == "disk":
+        path = os.path.abspath(args.target or "bench-disk.dat")
+        size = args.size or (4 << 30)
+        t.update(path=path, kind="disk", size=size)
+        if not (os.path.isfile(path) and os.path.getsize(path) >= size):
+            notice("writing %s (%s) once, kept for later runs"
+                   % (path, human_size(size)))
+            write_file(path, size, fsync=True)
+        t["size"] = os.path.getsize(path)
+        t["notes"].append("disk file %s kept (rm it to free %s)"
+                          % (path, human_size(t["size"])))
+        drop_files_dir = False          # kept with the disk file
+        files_dir = path + ".files%d"
+    elif args.target:
+        path = os.path.abspath(args.target)
+        if os.path.exists(path) and stat.S_ISBLK(os.stat(path).st_mode):
+            t.update(path=path, kind="blockdev", pass_size=False)
+            with open(path, "rb") as f:
+                t["size"] = f.seek(0, os.SEEK_END)
+            t["readonly"] = not args.allow_write
+            if nfiles:
+                t["notes"].append("files cells skipped: the target is a "
+                                  "block device")
+            check_direct(path)
+            return
+        if os.path.isdir(path):
+            raise SetupError("--target %s is a directory; give a file or a "
+                             "block device" % path)
+        t.update(path=path, kind="file")
+        if os.path.exists(path):
+            t["size"] = os.path.getsize(path)
+            t["pass_size"] = args.size is not None
+            if args.size:
+                t["size"] = args.size
+        else:
+            t["size"] = args.size or (1 << 30)
+            if not args.keep:
+                t["cleanup"].append(path)
+            write_file(path, t["size"], fsync=True)
+        drop_files_dir = not args.keep
+        files_dir = path + ".files%d"
+    else:
+        size = args.size or (1 << 30)
+        base = "/dev/shm" if os.path.isdir("/dev/shm") else None
+        if base is None:
+            notice("no /dev/shm: the default target is not RAM-backed")
+        need = size * (1 + len(nfiles))
+        root = base or tempfile.gettempdir()
+        st = os.statvfs(root)
+        if st.f_bavail * st.f_frsize < need + (64 << 20):
+            raise SetupError("%s has %s free, the target needs %s: pass a "
+                             "smaller --size" % (root, human_size(
+                                 st.f_bavail * st.f_frsize), human_size(need)))
+        d = tempfile.mkdtemp(prefix="aior-bench-", dir=root)
+        if args.keep:
+            t["notes"].append("kept %s (--keep)" % d)
+        else:
+            t["cleanup"].append(d)
+        path = os.path.join(d, "aior-bench.dat")
+        t.update(path=path, kind="ram" if base else "file", size=size)
+        write_file(path, size)
+        drop_files_dir = False  # inside d, which goes as a whole
+        files_dir = os.path.join(d, "files%d")
+    check_direct(path)
+    for n in nfiles:
+        d = files_dir % n
+        per = max(1 << 20, (t["size"] // n) >> 20 << 20)
+        paths = [os.path.join(d, "f%03d" % i) for i in range(n)]
+        if not all(os.path.isfile(p) and os.path.getsize(p) == per
+                   for p in paths):
+            created = not os.path.exists(d)
+            os.makedirs(d, exist_ok=True)
+            if created and drop_files_dir:
+                t["cleanup"].append(d)
+            for p in paths:
+                write_file(p, per, fsync=t["kind"] != "ram")
+        t["files"][n] = paths
+        t.setdefault("files_each", {})[n] = per
+        t["notes"].append("files%d: %d files of %s in %s" % (
+            n, n, human_size(per), d))
+
+
+def cleanup_target(t):
+    for p in t.get("cleanup", []):
+        try:
+            if os.path.isdir(p):
+                shutil.rmtree(p)
+            else:
+                os.unlink(p)
+        except OSError as e:
+            notice("could not remove %s: %s" % (p, e))
+
+
+# ---- t/io_uring: fio's raw aio ceiling ----
+
+def find_fio_src(args, fio_version):
+    if args.fio_src:
+        return args.fio_src
+    if os.environ.get("FIO_SRC"):
+        return os.environ["FIO_SRC"]
+    cache = os.environ.get("AIOR_CACHE",
+                           os.path.expanduser("~/.cache/libaioring"))
+    cands = []
+    try:
+        for d in sorted(os.listdir(cache)):
+            for sub in sorted(os.listdir(os.path.join(cache, d))) \
+                    if os.path.isdir(os.path.join(cache, d)) else []:
+                p = os.path.join(cache, d, sub)
+                if os.path.isfile(os.path.join(p, "t", "io_uring.c")):
+                    cands.append(p)
+    except OSError:
+        pass
+    for p in cands:     # prefer the tree of the installed fio's version
+        try:
+            with open(os.path.join(p, "FIO-VERSION-FILE")) as f:
+                if fio_version and fio_version in f.read():
+                    return p
+        except OSError:
+            pass
+    return cands[0] if cands else None
+
+
+def build_tio(args, fio_version):
+    """Path of a t/io_uring binary, or (None, reason)."""
+    if args.tio:
+        if os.access(args.tio, os.X_OK):
+            return os.path.abspath(args.tio), None
+        return None, "--tio %s is not executable" % args.tio
+    src = find_fio_src(args, fio_version)
+    if not src:
+        return None, ("no fio source tree found (scripts/setup.sh prepares "
+                      "one; or --fio-src DIR)")
+    src = os.path.abspath(src)
+    if not os.path.isfile(os.path.join(src, "config-host.mak")):
+        return None, "%s is not configured (run ./configure there)" % src
+    cache = os.path.abspath(args.tio_cache or os.path.join(os.environ.get(
+        "AIOR_CACHE", os.path.expanduser("~/.cache/libaioring")),
+        "t_io_uring"))
+    tag = hashlib.sha256(src.encode()).hexdigest()[:10]
+    work = os.path.join(cache, "%s-%s" % (os.path.basename(src), tag))
+    binary = os.path.join(work, "t", "io_uring")
+    if os.access(binary, os.X_OK) and os.path.getmtime(binary) >= \
+            os.path.getmtime(os.path.join(src, "t", "io_uring.c")):
+        return binary, None
+    notice("building fio's t/io_uring from %s in a scratch copy %s"
+           % (src, work))
+    try:
+        if os.path.exists(work):
+            shutil.rmtree(work)
+        os.makedirs(cache, exist_ok=True)
+        shutil.copytree(src, work, symlinks=True,
+                        ignore=shutil.ignore_patterns("*.o", "*.d", ".git"))
+        p = subprocess.run(["make", "-C", work, "-j%d" % (os.cpu_count() or 1),
+                            "t/io_uring"], capture_output=True, text=True,
+                           timeout=600)
+    except (OSError, subprocess.SubprocessError, shutil.Error) as e:
+        return None, "building t/io_uring failed: %s" % e
+    if p.returncode != 0 or not os.access(binary, os.X_OK):
+        return None, "make t/io_uring failed (exit %d): %s" % (
+            p.returncode, (p.stderr or p.stdout).strip()[-400:])
+    return binary, None
+
+
+def ceiling_applies(cell, target=None):
+    c = parse_cell_key(cell)
+    return c["rw"] in READ_RW and c["files"] == 1
+
+
+def tio_cmd(args, tio, target, cell):
+    c = parse_cell_key(cell)
+    b = min(c["qd"], BATCH)
+    secs = int(math.ceil(args.runtime)) + 1 + (1 if args.ramp_time > 0 else 0)
+    return [tio, "-a1", "-p0", "-B0", "-F0", "-O1",
+            "-d%d" % c["qd"], "-s%d" % b, "-c%d" % b,
+            "-b%d" % parse_size(c["bs"]), "-n%d" % c["jobs"],
+            "-R%d" % (1 if c["rw"] == "randread" else 0),
+            "-r%d" % secs, target["path"]]
+
+
+_TIO_RE = re.compile(r"^IOPS=([\d.]+)([KM]?),")
+
+
+def parse_tio(text, drop_first):
+    vals = []
+    for ln in text.splitlines():
+        m = _TIO_RE.match(ln.strip())
+        if m:
+            vals.append(float(m.group(1)) * {"": 1, "K": 1e3,
+                                             "M": 1e6}[m.group(2)])
+    if drop_first and len(vals) > 1:
+        vals = vals[1:]
+    if not vals:
+        raise ValueError("no IOPS= lines in t/io_uring's output")
+    vals.sort()
+    return vals[len(vals) // 2] if len(vals) % 2 else \
+        (vals[len(vals) // 2 - 1] + vals[len(vals) // 2]) / 2
+
+
+# ---- environment ----
+
+def environment(args, fio_version, tio):
+    cpu = None
+    try:
+        with open("/proc/cpuinfo") as f:
+            for ln in f:
+                if ln.startswith("model name"):
+                    cpu = ln.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    env = {
+        "date_utc": datetime.datetime.now(datetime.timezone.utc)
+        .strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "kernel": platform.release(),
+        "cpu_model": cpu,
+        "nproc": os.cpu_count(),
+        "cpus_allowed": len(os.sched_getaffinity(0)),
+        "loadavg_start": os.getloadavg(),
+        "fio": args.fio, "fio_version": fio_version,
+        "python": platform.python_version(),
+        "argv": sys.argv,
+        "git_describe": cmd_out(["git", "-C", REPO, "describe", "--always",
+                                 "--dirty"]),
+        "t_io_uring": tio,
+    }
+    try:
+        with open("/proc/sys/fs/aio-max-nr") as f:
+            env["aio_max_nr"] = int(f.read())
+    except (OSError, ValueError):
+        pass
+    gov = "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"
+    if os.path.exists(gov):
+        with open(gov) as f:
+            env["cpu_governor"] = f.read().strip()
+    env["engines"] = {}
+    for name, path in (getattr(args, "engines", None) or {}).items():
+        if os.path.isfile(path):
+            env["engines"][name] = engine_doc(path)
+    first = next(iter(env["engines"].values()), None)
+    if first:
+        env["engine"] = env["engines"].get("aioring", first)
+    if getattr(args, "clients", None):
+        env["clients"] = args.clients
+    return env
+
+
+def engine_doc(path):
+    return {"path": os.path.abspath(path), "sha256": sha256_of(path),
+            "size": os.path.getsize(path),
+            "mtime_utc": datetime.datetime.fromtimestamp(
+                os.path.getmtime(path), datetime.timezone.utc).strftime(
+                    "%Y-%m-%dT%H:%M:%SZ")}
+
+
+def runner_class(env):
+    """What makes two runs comparable: the same kind of machine and fio."""
+    return {k: env.get(k) for k in ("cpu_model", "kernel", "fio_version",
+                                    "nproc")}
+
+
+def run_all(st, tio):
+    args, target = st["args"], st["target"]
+    plan = []
+    for cell in st["cells"]:
+        c = parse_cell_key(cell)
+        if c["files"] > 1 and c["files"] not in target["files"]:
+            st["skipped"].append("%s: files cells need a file target" % cell)
+            continue
+        if target["readonly"] and c["rw"] in WRITE_RW:
+            st["skipped"].append("%s: writes to block device %s need "
+                                 "--allow-write" % (cell, target["path"]))
+            continue
+        for cfg in cell_configs(cell, st["configs"]):
+            plan.append((cell, cfg))
+        if tio and ceiling_applies(cell, target):
+            plan.append((cell, CEILING))
+    for s in st["skipped"]:
+        notice("skipped " + s)
+    total = len(plan) * args.rounds
+    est = args.runtime + args.ramp_time + 0.5
+    dead = set()            # (cell, config) that failed: not run again
+    seq = 0
+    durations = []
+    last = "-"
+    cells = list(dict.fromkeys(c for c, _ in plan))
+    for rnd in range(1, args.rounds + 1):
+        # Cells in order; inside a cell the configs rotate round by round.
+        order = []
+        for cell in cells:
+            order += round_order([p for p in plan if p[0] == cell], rnd)
+        for cell, cfg in order:
+            seq += 1
+            if (cell, cfg) in dead:
+                continue
+            left = total - seq + 1
+            per = (sum(durations) / len(durations)) if durations else est
+            label = "[%d/%d] round %d/%d  %s  %-10s (last: %s)  ETA %s" % (
+                seq, total, rnd, args.rounds, cell, cfg, last,
+                fmt_secs(per * left))
+            remote = bool(getattr(args, "clients", None))
+            # With --client our own fio servers may run here: other fio
+            # processes and foreign CPU say nothing about the hosts.
+            others = [] if remote else wait_quiet(args.wait_quiet, label)
+            load1 = os.getloadavg()[0]
+            extra = []
+            if cfg == CEILING:
+                sample = run_ceiling(st, tio, cell, rnd, seq, label)
+            elif remote:
+                sample, extra = run_fio_remote(st, cell, cfg, rnd, seq,
+                                               label)
+            else:
+                sample = run_fio(st, cell, cfg, rnd, seq, label)
+            sample["loadavg1_before"] = load1
+            if others:
+                sample["other_fio_pids"] = others
+            busy = (sample.get("foreign_cpu") or 0) > FOREIGN_CPU_LIMIT
+            if others or busy:
+                sample["contended"] = True
+                st["contended"] += 1
+                if st["contended"] == 1:
+                    notice("the machine is busy (%s): the numbers are "
+                           "disturbed" % (
+                               "other fio pids %s" % " ".join(
+                                   map(str, others[:8])) if others else
+                               "%.2f cores used by other processes"
+                               % sample["foreign_cpu"]))
+            durations.append(sample["elapsed_s"])
+            st["samples"].append(sample)
+            st["samples"].extend(extra)
+            if not sample["ok"]:
+                dead.add((cell, cfg))
+                if cfg == CEILING:
+                    continue
+                st["failures"].append({k: sample.get(k) for k in (
+                    "cell", "config", "round", "error", "cmd", "stderr")})
+                loud("fio FAILED: %s %s round %d: %s" % (
+                    cell, cfg, rnd, sample["error"]))
+                if sample.get("stderr"):
+                    print(sample["stderr"].rstrip(), file=sys.stderr)
+                print("command: %s" % " ".join(sample["cmd"]),
+                      file=sys.stderr)
+                continue
+            last = "%s %s IOPS" % (cfg, rep.f_iops(sample["iops"]))
+            PROGRESS.done_line("[%d/%d] round %d/%d  %s  %-10s %s IOPS" % (
+                seq, total, rnd, args.rounds, cell, cfg,
+                rep.f_iops(sample["iops"])))
+    PROGRESS.clear()
+    return 0
+
+
+def machine_busy(window=0.5):
+    """Cores the machine keeps busy over window seconds (we sleep)."""
+    a = _cpu_ticks()
+    time.sleep(window)
+    b = _cpu_ticks()
+    if not a or not b:
+        return 0.0
+    return ((b[0] - a[0]) + (b[1] - a[1])) / float(
+        os.sysconf("SC_CLK_TCK")) / window
+
+
+def wait_quiet(limit, label):
+    """Wait up to limit seconds for no other fio process and an idle CPU.
+
+    Returns the other fio pids still running (empty when none).
+    """
+    others = other_fio_pids()
+    if limit <= 0:
+        return others
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit:
+        busy = machine_busy()
+        others = other_fio_pids()
+        if not others and busy <= FOREIGN_CPU_LIMIT:
+            break
+        PROGRESS.update("%s  waiting for a quiet machine (%s) %.0fs" % (
+            label, "fio pids %s" % " ".join(map(str, others[:4])) if others
+            else "%.2f cores busy" % busy, time.monotonic() - t0))
+    return others
+
+
+def other_fio_pids():
+    """fio processes running now (none of ours is, between runs).
+
+    An idle `fio --server` waiting for a client is not load (a job it
+    runs shows up in the CPU check), so servers are not counted.
+    """
+    pids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/comm" % d) as f:
+                    if f.read().strip() != "fio":
+                        continue
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    argv = f.read().split(b"\0")
+                if not any(a.startswith(b"--server") for a in argv):
+                    pids.append(int(d))
+            except OSError:
+                pass
+    return pids
+
+
+def _slug(cell, cfg):
+    return re.sub(r"[^A-Za-z0-9.=_-]+", "_", "%s-%s" % (cell, cfg))
+
+
+def run_fio(st, cell, cfg, rnd, seq, label):
+    args = st["args"]
+    cmd = fio_cmd(args, st["target"], cell, cfg)
+    timeout = args.runtime + args.ramp_time + 120
+    rc, out, err, el, cont = run_child(cmd, timeout, label)
+    raw = os.path.join("raw", "%04d-%s-r%d.txt" % (seq, _slug(cell, cfg),
+                                                   rnd))
+    with open(os.path.join(st["out"], raw), "w") as f:
+        f.write(out or "")
+        if err:
+            f.write("\n--- stderr ---\n" + err)
+    s = {"cell": cell, "config": cfg, "round": rnd, "seq": seq,
+         "host": "local", "ok": False, "elapsed_s": round(el, 2),
+         "cmd": cmd, "raw": raw}
+    s.update(cont)
+    if err and err.strip():
+        s["stderr"] = err.strip()[-2000:]
+    if rc != 0:
+        s["error"] = "fio exited %d" % rc
+        return s
+    try:
+        data, stats, other = parse_fio_output(out)
+        s.update(metrics_from_json(data, parse_cell_key(cell)["rw"]))
+    except (ValueError, KeyError, TypeError) as e:
+        s["error"] = "unusable fio output: %s" % e
+        return s
+    if stats is not None:
+        s["engine_stats"] = stats
+    if other:
+        s["fio_messages"] = other
+        for ln in other:
+            if ln.startswith("libaioring:") and \
+                    ln not in st.setdefault("_seen_msgs", set()):
+                st["_seen_msgs"].add(ln)
+                notice("%s %s: %s" % (cell, cfg, ln))
+                st["notes"].append("%s %s: %s" % (cell, cfg, ln))
+    s["ok"] = True
+    return s
+
+
+def remote_job_args(cmd):
+    """fio_cmd() minus the binary and the options that are not job options
+    (a job file in client mode cannot carry them)."""
+    return [a for a in cmd[1:] if not a.startswith("--output-format")
+            and a != "--readonly"]
+
+
+def run_fio_remote(st, cell, cfg, rnd, seq, label):
+    """One configuration on every --client host at once (remote.run).
+
+    Returns (aggregate sample with host "all", [one sample per host]).
+    The aggregate is what verdicts use by default; per-host samples keep
+    every host's own figures.
+    """
+    from . import remote
+    args = st["args"]
+    cmd = fio_cmd(args, st["target"], cell, cfg)
+    jargs = remote_job_args(cmd)
+    timeout = args.runtime + args.ramp_time + 120
+    base = {"cell": cell, "config": cfg, "round": rnd, "seq": seq,
+            "ok": False, "cmd": cmd, "clients": args.clients,
+            "foreign_cpu": None, "steal_cpu": None}
+    box, t0 = {}, time.monotonic()
+
+    def work():
+        try:
+            box["res"] = remote.run(args.fio, args.hosts, jargs, timeout)
+        except Exception as e:      # reported below, with the host
+            box["err"] = e
+    th = threading.Thread(target=work, daemon=True)
+    th.start()
+    try:
+        while th.is_alive():
+            th.join(0.5)
+            PROGRESS.update("%s  (running %.0fs on %d host(s))" % (
+                label, time.monotonic() - t0, len(args.hosts)))
+    except KeyboardInterrupt:
+        raise Interrupted()
+    el = round(time.monotonic() - t0, 2)
+    rw = parse_cell_key(cell)["rw"]
+    raw = os.path.join("raw", "%04d-%s-r%d.json" % (seq, _slug(cell, cfg),
+                                                    rnd))
+    with open(os.path.join(st["out"], raw), "w") as f:
+        json.dump(box.get("res") or {"error": str(box.get("err"))}, f,
+                  indent=1, default=str)
+    if "err" in box:
+        return dict(base, host="all", elapsed_s=el, raw=raw,
+                    error="remote: %s" % box["err"]), []
+    res = box["res"]
+    out, agg = [], None
+    for host, job in res.items():
+        s = dict(base, host=host, elapsed_s=el, raw=raw)
+        try:
+            s.update(metrics_from_json({"jobs": [job]}, rw))
+            s["ok"] = True
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            s["error"] = "host %s: unusable fio output: %s" % (host, e)
+        if host == "all":
+            agg = s
+        else:
+            out.append(s)
+    if agg is None:
+        agg = dict(base, host="all", elapsed_s=el, raw=raw,
+                   error="remote.run returned no aggregate")
+    bad = [s for s in out if not s["ok"]]
+    if bad and agg["ok"]:
+        agg["ok"] = False
+        agg["error"] = bad[0]["error"]
+    return agg, out
+
+
+def run_ceiling(st, tio, cell, rnd, seq, label):
+    args = st["args"]
+    cmd = tio_cmd(args, tio, st["target"], cell)
+    secs = int(cmd[-2][2:])
+    rc, out, err, el, cont = run_child(cmd, secs + 60, label)
+    s = {"cell": cell, "config": CEILING, "round": rnd, "seq": seq,
+         "host": "local", "ok": False, "elapsed_s": round(el, 2), "cmd": cmd}
+    s.update(cont)
+    try:
+        if rc != 0:
+            raise ValueError("exit %d: %s" % (rc, (err or out).strip()[-300:]))
+        s["iops"] = parse_tio(out, args.ramp_time > 0)
+        s["bw_kib"] = s["iops"] * parse_size(parse_cell_key(cell)["bs"]) / 1024
+        s["ok"] = True
+    except ValueError as e:
+        s["error"] = str(e)
+        msg = "raw aio ceiling failed for %s: %s" % (cell, e)
+        notice(msg)
+        st["notes"].append(msg)
+    return s
+

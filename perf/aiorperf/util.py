@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Small shared pieces: errors, messages, the progress line, sizes."""
+
+import argparse
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+
+
+class Interrupted(Exception):
+    pass
+
+
+class SetupError(Exception):
+    pass
+
+
+def notice(msg):
+    PROGRESS.clear()
+    print("compare: " + msg, file=sys.stderr, flush=True)
+
+
+def loud(msg):
+    PROGRESS.clear()
+    bar = "!" * min(78, max(20, len(msg) + 8))
+    print("%s\n!!! %s\n%s" % (bar, msg, bar), file=sys.stderr, flush=True)
+
+
+# ---- progress line ----
+
+class Progress:
+    """One live line on stderr (a tty); plain lines otherwise."""
+
+    def __init__(self):
+        self.tty = sys.stderr.isatty()
+        self.shown = False
+
+    def update(self, text):
+        if not self.tty:
+            return
+        cols = shutil.get_terminal_size((120, 20)).columns
+        sys.stderr.write("\r" + text[:cols - 1] + "\x1b[K")
+        sys.stderr.flush()
+        self.shown = True
+
+    def done_line(self, text):
+        """A run finished: keep the live line, or log it when not a tty."""
+        if self.tty:
+            self.update(text)
+        else:
+            print(text, file=sys.stderr, flush=True)
+
+    def clear(self):
+        if self.tty and self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self.shown = False
+
+
+PROGRESS = Progress()
+
+
+
+# ---- small helpers ----
+
+def parse_size(text):
+    """fio-style size: 512, 4k, 1G (binary multiples)."""
+    m = re.fullmatch(r"\s*(\d+)\s*([kmgt]?)(i?b?)\s*", text, re.I)
+    if not m:
+        raise argparse.ArgumentTypeError("bad size %r (e.g. 4k, 1G)" % text)
+    mult = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+    return int(m.group(1)) * mult[m.group(2).lower()]
+
+
+def human_size(n):
+    for unit, shift in (("G", 30), ("M", 20), ("k", 10)):
+        if n >= 1 << shift and n % (1 << shift) == 0:
+            return "%d%s" % (n >> shift, unit)
+    return str(n)
+
+
+def csv_list(text):
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def fio_ms(seconds):
+    return "%dms" % int(round(seconds * 1000))
+
+
+def cmd_out(cmd, cwd=None):
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=30,
+                           cwd=cwd)
+        return p.stdout.strip() if p.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def sha256_of(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def fmt_secs(s):
+    s = int(round(s))
+    return "%dm%02ds" % (s // 60, s % 60) if s >= 60 else "%ds" % s
+
+

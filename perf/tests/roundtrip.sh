@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# The harness end to end with the real fio and the real engine, kept
+# short: an A/B run of the engine against a copy of itself, a baseline
+# saved and a later run judged against it, `history` over the result
+# directories with its PNG, and every junit.xml read back by a parser
+# (xml.etree).  Checks the mechanics (files, exit codes, one test case per
+# judged cell and metric, figures in the messages, a refused baseline),
+# not the speed: verdicts of runs this short are not asserted (the
+# sensitivity study measures those).
+#
+#   roundtrip.sh --engine /abs/libaioring.so [--fio FIO]
+set -euo pipefail
+
+fio=fio engine=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--fio) fio=$2; shift 2 ;;
+	--engine) engine=$2; shift 2 ;;
+	*) echo "roundtrip.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+[ -n "$engine" ] || { echo "roundtrip.sh: --engine is required" >&2; exit 2; }
+perf=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d /tmp/aior-roundtrip.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cp "$engine" "$work/copy.so"
+
+short=(--rw randread --bs 4k --qd 32 --files 0 --no-ceiling --size 256M
+	--runtime 1 --ramp-time 0.3 --fio "$fio")
+fail() { echo "roundtrip.sh: FAIL: $*"; exit 1; }
+run() {     # run NAME ARGS...: compare.py into $work/NAME; exit code kept
+	local name=$1; shift
+	set +e
+	python3 "$perf/compare.py" "${short[@]}" --out "$work/$name" "$@" \
+		> "$work/$name.log" 2>&1
+	rc=$?
+	set -e
+	echo "== $name: exit $rc"
+	tail -n 12 "$work/$name.log"
+}
+
+# 1. A/B: engine vs a copy of itself, 5 rounds, IOPS/p99/CPU judged.
+run ab --engine "base=$engine" --engine "head=$work/copy.so" \
+	--configs base,head
+case $rc in 0|1|3) ;; *) fail "A/B run exit $rc" ;; esac
+grep -q "A/B: head vs base" "$work/ab/table.txt" || fail "no A/B table"
+
+# 2. Baseline round trip.
+bdir=$work/baselines
+run base1 --engine "$engine" --configs aioring,libaio --save-baseline rt \
+	--baseline-dir "$bdir"
+[ "$rc" = 0 ] || fail "baseline run exit $rc"
+[ -s "$bdir/rt.json" ] || fail "baseline rt.json not saved"
+grep -q "baseline 'rt' saved" "$work/base1.log" || fail "no saved line"
+run base2 --engine "$engine" --configs aioring --against-baseline rt \
+	--baseline-dir "$bdir"
+case $rc in 0|1) ;; *) fail "against-baseline run exit $rc" ;; esac
+grep -q "against baseline 'rt'" "$work/base2/table.txt" ||
+	fail "no baseline table"
+# A baseline from another runner class is refused before any run.
+python3 - "$bdir/rt.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["runner_class"]["kernel"] = "0.0-other"
+json.dump(d, open(sys.argv[1].replace("rt.json", "other.json"), "w"))
+EOF
+set +e
+python3 "$perf/compare.py" "${short[@]}" --engine "$engine" \
+	--against-baseline other --baseline-dir "$bdir" --out "$work/x" \
+	> "$work/other.log" 2>&1
+rc=$?
+set -e
+echo "== other runner class: exit $rc: $(cat "$work/other.log")"
+[ "$rc" = 2 ] || fail "other runner class: exit $rc, want 2"
+grep -q "kernel" "$work/other.log" || fail "refusal does not name kernel"
+[ ! -e "$work/x/results.json" ] || fail "ran despite the refusal"
+
+# 3. history over the three result directories, with its chart.
+python3 "$perf/compare.py" history "$work/ab" "$work/base1" "$work/base2" \
+	--out "$work/trend" --x date
+head -c 8 "$work/trend/history.png" | od -c | grep -q "P   N   G" ||
+	fail "history.png is not a PNG"
+
+# 4. Every junit.xml parsed back.
+python3 - "$work" <<'EOF'
+import os, sys
+import xml.etree.ElementTree as ET
+work = sys.argv[1]
+for name, kind, want in (("ab", "ab.", 3), ("base2", "baseline.", 3)):
+    root = ET.parse(os.path.join(work, name, "junit.xml")).getroot()
+    cases = [c for c in root.iter("testcase")
+             if c.get("classname").startswith(kind)]
+    if len(cases) != want:
+        sys.exit("FAIL: %s/junit.xml: %d %s test cases, want %d"
+                 % (name, len(cases), kind, want))
+    for c in cases:
+        out = c.find("system-out").text
+        if "ratio" not in out or "CI" not in out:
+            sys.exit("FAIL: %s: no figures in %r" % (name, out))
+    print("ok  : %s/junit.xml: %d test cases, e.g. %s: %s" % (
+        name, len(cases), cases[0].get("name"),
+        cases[0].find("system-out").text))
+EOF
+echo "roundtrip.sh: PASS"

@@ -1,0 +1,199 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Baselines and history (aiorperf.history) on fabricated result files.
+
+Run: python3 -m unittest discover -s perf/tests  (or this file directly).
+The chart test needs gnuplot (scripts/setup.sh installs it) and fails
+without it: the chart is a deliverable, not an option.
+"""
+
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+from contextlib import redirect_stderr, redirect_stdout
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))))
+
+from aiorperf import cli, history  # noqa: E402
+
+CELL = "randread/4k/qd32/j1"
+CELL1 = "randread/4k/qd1/j1"
+ENV = {"cpu_model": "Test CPU", "kernel": "6.1.0", "fio_version":
+       "fio-3.33", "nproc": 2}
+
+
+def doc(ratios, date, git, cells=(CELL,), configs=("aioring", "libaio"),
+        env=None):
+    """A results document: per cell, aioring = ratio x libaio each round."""
+    samples = []
+    for cell in cells:
+        r = ratios[cell] if isinstance(ratios, dict) else ratios
+        for rnd, x in enumerate(r, 1):
+            samples.append({"cell": cell, "config": "libaio", "round": rnd,
+                            "ok": True, "iops": 100000.0})
+            samples.append({"cell": cell, "config": configs[0],
+                            "round": rnd, "ok": True, "iops": 100000.0 * x})
+    e = dict(env or ENV, date_utc=date, git_describe=git)
+    return {"env": e, "cells": list(cells), "configs": list(configs),
+            "samples": samples, "settings": {"rounds": len(samples)}}
+
+
+def write(d, name, document):
+    os.makedirs(os.path.join(d, name), exist_ok=True)
+    with open(os.path.join(d, name, "results.json"), "w") as f:
+        json.dump(document, f)
+
+
+class Baselines(unittest.TestCase):
+    def test_round_trip_and_listing(self):
+        with tempfile.TemporaryDirectory() as d:
+            dd = doc([1.2, 1.21, 1.19], "2026-01-01T00:00:00Z", "v1")
+            path = history.save_baseline(dd, "main", d)
+            self.assertEqual(path, os.path.join(d, "main.json"))
+            back = history.load_baseline("main", d)
+            self.assertEqual(back["samples"], dd["samples"])
+            self.assertEqual(back["runner_class"], ENV)
+            self.assertEqual(back["baseline"]["name"], "main")
+            self.assertEqual(history.list_baselines(d), ["main"])
+
+    def test_missing_baseline_names_what_exists(self):
+        with tempfile.TemporaryDirectory() as d:
+            history.save_baseline(doc([1.2] * 3, "x", "v1"), "main", d)
+            with self.assertRaises(history.BaselineError) as cm:
+                history.load_baseline("mian", d)
+            self.assertIn("baseline 'mian' not found in %s (saved: main)"
+                          % d, str(cm.exception))
+
+    def test_another_runner_class_is_refused_naming_the_difference(self):
+        with tempfile.TemporaryDirectory() as d:
+            history.save_baseline(doc([1.2] * 3, "x", "v1"), "main", d)
+            b = history.load_baseline("main", d)
+            history.check_runner_class(dict(ENV), b, "main")   # same: ok
+            other = dict(ENV, kernel="6.18.0", nproc=8)
+            with self.assertRaises(history.BaselineError) as cm:
+                history.check_runner_class(other, b, "main")
+            msg = str(cm.exception)
+            self.assertIn("kernel '6.18.0' (baseline '6.1.0')", msg)
+            self.assertIn("nproc 8 (baseline 2)", msg)
+            self.assertNotIn("cpu_model", msg)
+
+    def test_a_run_without_libaio_cannot_be_a_baseline(self):
+        with tempfile.TemporaryDirectory() as d:
+            dd = doc([1.2] * 3, "x", "v1")
+            dd["samples"] = [s for s in dd["samples"]
+                             if s["config"] != "libaio"]
+            with self.assertRaises(history.BaselineError):
+                history.save_baseline(dd, "main", d)
+
+    def test_config_pairs(self):
+        self.assertEqual(history.baseline_pairs(
+            ["head", "libaio"], ["head", "base", "libaio"]),
+            [("head", "head")])
+        self.assertEqual(history.baseline_pairs(
+            ["aioring", "libaio"], ["head", "libaio"]),
+            [("aioring", "head")])
+        self.assertEqual(history.baseline_pairs(
+            ["a", "b", "libaio"], ["c", "libaio"]), [])
+
+    def test_baseline_subcommand_saves_lists_and_refuses_failed_runs(self):
+        with tempfile.TemporaryDirectory() as d:
+            write(d, "r1", doc([1.2] * 3, "2026-01-01T00:00:00Z", "v1"))
+            out = io.StringIO()
+            with redirect_stdout(out):
+                rc = cli.main(["baseline", "--baseline-dir", d + "/b",
+                               "save", "nightly", os.path.join(d, "r1")])
+                self.assertEqual(rc, 0)
+                rc = cli.main(["baseline", "--baseline-dir", d + "/b",
+                               "list"])
+            self.assertEqual(rc, 0)
+            self.assertIn("nightly", out.getvalue())
+            bad = doc([1.2] * 3, "x", "v1")
+            bad["failures"] = [{"cell": CELL}]
+            write(d, "r2", bad)
+            err = io.StringIO()
+            with redirect_stderr(err):
+                rc = cli.main(["baseline", "--baseline-dir", d + "/b",
+                               "save", "x", os.path.join(d, "r2")])
+            self.assertEqual(rc, 2)
+            self.assertIn("incomplete", err.getvalue())
+
+
+class History(unittest.TestCase):
+    def make(self, d):
+        # QD32 steps down 10% at commit v5; QD1 stays flat with noise.
+        qd32 = [1.20, 1.21, 1.19, 1.20, 1.08, 1.09, 1.07]
+        qd1 = [1.05, 1.04, 1.06, 1.05, 1.05, 1.04, 1.06]
+        for i, (a, b) in enumerate(zip(qd32, qd1)):
+            write(d, "run%d" % i, doc(
+                {CELL: [a * 0.995, a, a * 1.005],
+                 CELL1: [b * 0.995, b, b * 1.005]},
+                "2026-01-%02dT00:00:00Z" % (i + 1), "v%d" % (i + 1),
+                cells=(CELL, CELL1)))
+        # Unordered on disk: history orders by date.
+        os.rename(os.path.join(d, "run0"), os.path.join(d, "zz-first"))
+
+    def test_series_steps_and_order(self):
+        with tempfile.TemporaryDirectory() as d:
+            self.make(d)
+            h = history.build_history([d])
+            self.assertEqual([r["label"] for r in h["runs"]],
+                             ["v%d" % i for i in range(1, 8)])
+            s = {x["name"]: x for x in h["series"]}
+            self.assertEqual(set(s), {CELL, CELL1})
+            self.assertAlmostEqual(s[CELL]["values"][0], 1.20)
+            (step,) = s[CELL]["steps"]
+            self.assertEqual(step["label"], "v5")
+            self.assertAlmostEqual(step["change"], -0.1, places=2)
+            self.assertEqual(s[CELL1]["steps"], [])
+
+    def test_command_writes_chart_markdown_json_and_can_fail_on_step(self):
+        if not shutil.which("gnuplot"):
+            self.fail("gnuplot not installed (scripts/setup.sh installs "
+                      "gnuplot-nox)")
+        with tempfile.TemporaryDirectory() as d:
+            self.make(d)
+            out = os.path.join(d, "trend")
+            buf = io.StringIO()
+            with redirect_stdout(buf):
+                rc = cli.main(["history", d, "--out", out])
+            self.assertEqual(rc, 0)
+            with open(os.path.join(out, "history.png"), "rb") as f:
+                self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+            with open(os.path.join(out, "history.md")) as f:
+                md = f.read()
+            self.assertIn("at `v5`: 1.200 -> 1.080 (-10.0%)", md)
+            self.assertIn("![trend](history.png)", md)
+            with open(os.path.join(out, "history.json")) as f:
+                self.assertEqual(len(json.load(f)["runs"]), 7)
+            with open(os.path.join(out, "history.gp")) as f:
+                self.assertIn("step -10.0%", f.read())
+            self.assertIn("steps for the worse, still in effect",
+                          buf.getvalue())
+            with redirect_stdout(io.StringIO()):
+                rc = cli.main(["history", d, "--out", out, "--fail-on-step"])
+            self.assertEqual(rc, 1)
+            with redirect_stdout(io.StringIO()):
+                rc = cli.main(["history", d, "--out", out, "--fail-on-step",
+                               "--step", "15%"])
+            self.assertEqual(rc, 0)
+
+    def test_unusable_files_are_skipped_and_said(self):
+        with tempfile.TemporaryDirectory() as d:
+            self.make(d)
+            os.makedirs(os.path.join(d, "broken"))
+            with open(os.path.join(d, "broken", "results.json"), "w") as f:
+                f.write("{not json")
+            h = history.build_history([d])
+            self.assertEqual(len(h["runs"]), 7)
+            self.assertEqual(len(h["skipped"]), 1)
+            self.assertIn("broken", h["skipped"][0])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,96 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Self-check of perf/sensitivity.py's table and --check, on fabricated
+runs (no fio, no build): the counting, the re-judging of stored samples
+and both directions of the check.
+
+Run: python3 perf/tests/test_sensitivity.py
+"""
+
+import contextlib
+import io
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import unittest
+
+sys.dont_write_bytecode = True     # keep the tree free of __pycache__
+PERF = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, PERF)
+
+import sensitivity  # noqa: E402
+
+CELL = sensitivity.CELL
+
+
+def fake_run(rdir, losses, seed, rounds=10, noise=0.01):
+    """A results.json with base + one config per planted delay, each
+    round's IOPS = base x (1 - loss) x noise."""
+    rng = random.Random(seed)
+    smp = []
+    for r in range(1, rounds + 1):
+        drift = 300000 * (1 + rng.uniform(-0.05, 0.05))   # shared by a round
+        for name, loss in [("base", 0.0)] + list(losses.items()):
+            iops = drift * (1 - loss) * (1 + rng.gauss(0, noise))
+            smp.append({"cell": CELL, "config": name, "round": r, "ok": True,
+                        "host": "local", "iops": iops,
+                        "lat_p99_ns": 100000.0 * (1 + rng.gauss(0, noise)),
+                        "cpu_us_per_io": 1e6 / iops * 0.95})
+    os.makedirs(rdir)
+    with open(os.path.join(rdir, "results.json"), "w") as f:
+        json.dump({"configs": ["base"] + list(losses), "samples": smp,
+                   "env": {"kernel": "k", "cpu_model": "c", "nproc": 2,
+                           "fio_version": "fio-3.33"}}, f)
+    with open(os.path.join(rdir, "done.json"), "w") as f:
+        json.dump({"rc": 0}, f)
+
+
+class Table(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="aior-sens-test-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def study(self, losses, runs=20, check=True):
+        for i in range(1, runs + 1):
+            fake_run(os.path.join(self.dir, "runs", "%02d" % i), losses, i)
+        argv = ["--table-only", "--out", self.dir, "--runs", str(runs),
+                "--delays", "0,100,320"] + (["--check"] if check else [])
+        with contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()):
+            rc = sensitivity.main(argv)
+        with open(os.path.join(self.dir, "sensitivity.json")) as f:
+            return rc, json.load(f)
+
+    def test_counts_and_smallest_caught(self):
+        rc, doc = self.study({"d0": 0.0, "d100": 0.02, "d320": 0.10})
+        rows = {r["planted_ns"]: r for r in doc["rows"]}
+        self.assertEqual(rc, 0)
+        self.assertEqual(rows[320]["runs"], 20)
+        self.assertEqual(rows[320]["flagged"], 20)
+        self.assertEqual(rows[0]["flagged"], 0)
+        self.assertAlmostEqual(rows[320]["loss_median"], 0.10, delta=0.01)
+        # 2% is below the 5% IOPS threshold: never a regression.
+        self.assertEqual(rows[100]["iops"].get("REGRESSION", 0), 0)
+        self.assertEqual(doc["smallest_caught_95"]["planted_ns"], 320)
+        with open(os.path.join(self.dir, "sensitivity.md")) as f:
+            md = f.read()
+        self.assertIn("**20/20**", md)
+        self.assertIn("**0/20**", md)
+
+    def test_check_fails_when_the_planted_loss_is_missed(self):
+        rc, doc = self.study({"d0": 0.0, "d100": 0.0, "d320": 0.0}, runs=3)
+        self.assertEqual(rc, 1)
+        self.assertIsNone(doc["smallest_caught_95"])
+
+    def test_check_fails_when_identical_builds_are_flagged(self):
+        rc, _ = self.study({"d0": 0.10, "d100": 0.10, "d320": 0.10}, runs=3)
+        self.assertEqual(rc, 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
