@@ -99,11 +99,11 @@ struct aior_ctx {
 	enum aior_reap_mode reap_mode;
 	int reaping;		/* one reaper at a time (atomic flag) */
 	/*
-	 * Consecutive io_submit() calls after which the ring's tail had
-	 * advanced by at least what the call accepted: the kernel completed
-	 * them inside the call (page cache, tmpfs, RAM-backed files), so the
-	 * device had no queue for them to wait in.  0 after any call that
-	 * left a request in flight, and while the ring cannot be read.
+	 * Consecutive io_submit() calls whose accepted iocbs were, when the
+	 * call returned, the next events in the ring, in order: the kernel
+	 * completed them inside the call (page cache, tmpfs, RAM-backed
+	 * files), so the device had no queue for them to wait in.  0 after
+	 * any other call, and while the ring cannot be read.
 	 */
 	unsigned int inline_streak;
 	struct aior_ctx_stats st;

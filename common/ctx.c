@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "aioring.h"
+#include "ring.h"
 
 int aior_ctx_setup(struct aior_ctx *c, unsigned int depth,
 		   enum aior_reap_mode mode)
@@ -39,29 +40,38 @@ void aior_ctx_teardown(struct aior_ctx *c)
 }
 
 /*
- * Did the kernel complete all @done requests inside the io_submit() that
- * found the ring's tail at @before?  Completions of earlier requests may
- * land during the call too, so a device that is merely fast can pass now
- * and then; the caller asks for a streak.  The ring is only read when it
- * passed its check.
+ * Did the kernel complete the @done requests at @iocbs inside the
+ * io_submit() that found the ring's tail at @before?  Only if their
+ * events are the next @done in the ring, in order, when the call returns:
+ * what the kernel completes inside the call it completes one request at
+ * a time as it takes them.  A completion of an earlier request landing
+ * during the call (a fast device, by chance) breaks the match, so such a
+ * call does not count.  The ring is only read when it passed its check.
  */
-static void note_inline(struct aior_ctx *c, unsigned int before, int done)
+static void note_inline(struct aior_ctx *c, unsigned int before,
+			struct iocb **iocbs, int done)
 {
-	unsigned int after, moved;
+	const struct aior_kring *r = (const void *)c->io;
+	unsigned int after, moved, i, k;
 
 	after = aior_ring_tail(c->io);
-	if (after >= c->ring_nr || before >= c->ring_nr) {
-		c->inline_streak = 0;
-		return;
-	}
+	if (after >= c->ring_nr || before >= c->ring_nr)
+		goto no;
 	moved = after >= before ? after - before : c->ring_nr - before + after;
-	if (moved >= (unsigned int)done) {
-		c->st.inline_submits++;
-		if (c->inline_streak < UINT_MAX)
-			c->inline_streak++;
-	} else {
-		c->inline_streak = 0;
+	if (moved < (unsigned int)done)
+		goto no;
+	for (i = 0, k = before; i < (unsigned int)done; i++) {
+		if (r->events[k].obj != iocbs[i])
+			goto no;
+		if (++k == c->ring_nr)
+			k = 0;
 	}
+	c->st.inline_submits++;
+	if (c->inline_streak < UINT_MAX)
+		c->inline_streak++;
+	return;
+no:
+	c->inline_streak = 0;
 }
 
 int aior_ctx_submit(struct aior_ctx *c, struct iocb **iocbs, long nr)
@@ -80,7 +90,7 @@ int aior_ctx_submit(struct aior_ctx *c, struct iocb **iocbs, long nr)
 		c->inflight += ret;
 		c->st.submitted += ret;
 		if (c->ring_nr)
-			note_inline(c, before, ret);
+			note_inline(c, before, iocbs, ret);
 		return ret;
 	}
 	if (ret == 0 || ret == -EAGAIN || ret == -ENOMEM) {

@@ -31,7 +31,7 @@
  * device that merely completes an earlier request during one call does
  * not pass.
  */
-#define AIOR_INLINE_STREAK	4
+#define AIOR_INLINE_STREAK	16
 
 extern const char fio_version_string[];
 

@@ -21,6 +21,10 @@
 #   deep            two devices, ring_entries=4 and iodepth twice what the
 #                   ring holds: EAGAIN with requests really in flight
 #   deep-single     the same with submit_mode=single (busy back to fio)
+#   coalesce-adaptive   coalesce=adaptive: completions arrive after
+#                   io_submit() returns, so nothing is held (the device
+#                   keeps its depth) and verify passes
+#   coalesce-always coalesce=always holds anyway: verify passes
 # lib.sh helpers assign the variables they are named through printf -v:
 # shellcheck disable=SC2154
 set -euo pipefail
@@ -168,6 +172,18 @@ deep|deep-single)
 		--expect-stat 'eagain>0' --expect-stat 'submit_errors==0' \
 		--expect-stat 'contexts==2' --expect-verified \
 		"$AIOR_JOBS/verify-deep-queue.fio"
+	;;
+coalesce-adaptive)
+	run_job --env AIOR_FILE="$dev" --env AIOR_SIZE=${size_mb}m \
+		--env AIOR_COALESCE=adaptive \
+		--expect-stat 'holds==0' --expect-stat 'submit_calls==submitted' \
+		--expect-verified "$AIOR_JOBS/verify-coalesce.fio"
+	;;
+coalesce-always)
+	run_job --env AIOR_FILE="$dev" --env AIOR_SIZE=${size_mb}m \
+		--env AIOR_COALESCE=always \
+		--expect-stat 'holds>0' --expect-stat 'submit_calls<submitted' \
+		--expect-verified "$AIOR_JOBS/verify-coalesce.fio"
 	;;
 *)
 	die "unknown scenario '$scenario'"
