@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Scaling with numjobs: the project's comparison command over numjobs
 # 1..N (N = the CPUs this process may use, or AIOR_SCALING_MAX), for the
-# engine and built-in libaio, interleaved, then each job count as a ratio
+# engine, built-in libaio and io_uring, interleaved, then each job count as a ratio
 # to one job.  Everything compare.py writes (results.json, summary.md, the
 # PNG chart) lands in --out as usual; scaling.md beside it adds the table
 # of ratios to numjobs=1.
@@ -24,7 +24,7 @@ for ((i = 0; i < ${#args[@]}; i++)); do
 done
 
 python3 "$repo/jobs/compare.py" --rw randread --bs 4k --qd 32 --files 0 \
-	--no-ceiling --configs aioring,libaio --jobs "$(seq -s, 1 "$n")" \
+	--no-ceiling --configs aioring,libaio,io_uring --jobs "$(seq -s, 1 "$n")" \
 	--out "$out" "$@"
 
 python3 - "$out/results.json" "$out/scaling.md" <<'PY'
