@@ -165,10 +165,10 @@ def perf_breakdown(perf, data_path):
             dso = "[kernel.kallsyms]"
         c = classify(dso, sym)
         shares[c] += pct
-        if len(top) < 15:
-            top.append({"share": pct, "dso": dso, "sym": sym, "class": c})
+        top.append({"share": pct, "dso": dso, "sym": sym, "class": c})
     total = sum(shares.values()) or 1.0
-    return {k: v / total for k, v in shares.items()}, top
+    top.sort(key=lambda t: -t["share"])
+    return {k: v / total for k, v in shares.items()}, top[:25]
 
 
 def make_target(args, scratch):
@@ -296,8 +296,8 @@ def main():
         f.write("\nHeaviest symbols per row (share of samples):\n\n")
         for r in results:
             f.write("- %s %s: " % (r["cell"], r["config"]) + "; ".join(
-                "%s %.1f%%" % (t["sym"], t["share"]) for t in r["top"][:8])
-                + "\n")
+                "%s %.1f%% (%s)" % (t["sym"], t["share"], t["class"])
+                for t in r["top"][:10]) + "\n")
         stats = [r for r in results if r["fio"]["engine_stats"]]
         if stats:
             f.write("\nEngine counters (requests per io_submit(), holds):\n\n")
