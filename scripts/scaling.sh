@@ -27,6 +27,8 @@ python3 "$repo/jobs/compare.py" --rw randread --bs 4k --qd 32 --files 0 \
 	--no-ceiling --configs aioring,libaio,io_uring --jobs "$(seq -s, 1 "$n")" \
 	--out "$out" "$@"
 
+# --dry-run, or a run that wrote nothing: no table to make.
+[ -f "$out/results.json" ] || exit 0
 python3 - "$out/results.json" "$out/scaling.md" <<'PY'
 import json, re, sys
 d = json.load(open(sys.argv[1]))
