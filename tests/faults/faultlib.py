@@ -15,6 +15,7 @@ Configuration comes from the environment (CTest sets it):
                       option coalesce= (see coalesce_args())
 """
 
+import atexit
 import ctypes
 import json
 import os
@@ -58,7 +59,6 @@ def coalesce_args(args):
                 os.path.isfile(a):
             if _coalesce_dir is None:
                 _coalesce_dir = tempfile.mkdtemp(prefix="aior-coalesce-")
-                import atexit
                 atexit.register(shutil.rmtree, _coalesce_dir, True)
             copy = os.path.join(_coalesce_dir, os.path.basename(a))
             with open(a) as src, open(copy, "w") as dst:
