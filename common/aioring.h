@@ -62,6 +62,16 @@ int aior_ring_check(const void *ring, unsigned int *nr);
 int aior_ring_reap(void *ring, unsigned int nr, struct io_event *events,
 		   unsigned int max);
 
+/*
+ * Completions waiting in the ring at @ring (tail - head, modulo @nr),
+ * without taking any.  0 when the header or tail does not agree with @nr:
+ * a ring that cannot be read is never said to hold anything.
+ */
+unsigned int aior_ring_ready(const void *ring, unsigned int nr);
+
+/* The ring's tail index as the kernel last stored it (acquire). */
+unsigned int aior_ring_tail(const void *ring);
+
 /* ---- one aio context (common/ctx.c) ---- */
 
 enum aior_reap_mode {
@@ -77,6 +87,8 @@ struct aior_ctx_stats {
 	uint64_t reaped_syscall;	/* completions from io_getevents() */
 	uint64_t getevents_calls;	/* io_getevents() calls */
 	uint64_t ring_fallbacks;	/* reaps that found the ring unusable */
+	uint64_t inline_submits;	/* io_submit() calls whose requests all
+					   completed inside the call */
 };
 
 struct aior_ctx {
@@ -86,6 +98,14 @@ struct aior_ctx {
 	unsigned int inflight;	/* accepted by the kernel, not yet reaped */
 	enum aior_reap_mode reap_mode;
 	int reaping;		/* one reaper at a time (atomic flag) */
+	/*
+	 * Consecutive io_submit() calls whose accepted iocbs were, when the
+	 * call returned, the next events in the ring, in order: the kernel
+	 * completed them inside the call (page cache, tmpfs, RAM-backed
+	 * files), so the device had no queue for them to wait in.  0 after
+	 * any other call, and while the ring cannot be read.
+	 */
+	unsigned int inline_streak;
 	struct aior_ctx_stats st;
 };
 
@@ -106,6 +126,16 @@ void aior_ctx_teardown(struct aior_ctx *c);
  * iocbs[0], which was rejected (nothing submitted).  Retries EINTR.
  */
 int aior_ctx_submit(struct aior_ctx *c, struct iocb **iocbs, long nr);
+
+/*
+ * Completions the kernel has put in the ring and nobody has reaped yet;
+ * 0 when the ring is not read from user space (syscall mode, or a ring
+ * that failed its check).  Reads two words of the ring: no syscall.
+ */
+static inline unsigned int aior_ctx_ready(const struct aior_ctx *c)
+{
+	return c->ring_nr ? aior_ring_ready(c->io, c->ring_nr) : 0;
+}
 
 /*
  * Non-blocking reap of up to @max completions.  Ring first, io_getevents()

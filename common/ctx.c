@@ -3,9 +3,11 @@
  * One aio context: setup/teardown (cold) and submit/reap (hot).
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "aioring.h"
+#include "ring.h"
 
 int aior_ctx_setup(struct aior_ctx *c, unsigned int depth,
 		   enum aior_reap_mode mode)
@@ -37,10 +39,48 @@ void aior_ctx_teardown(struct aior_ctx *c)
 	c->ring_nr = 0;
 }
 
+/*
+ * Did the kernel complete the @done requests at @iocbs inside the
+ * io_submit() that found the ring's tail at @before?  Only if their
+ * events are the next @done in the ring, in order, when the call returns:
+ * what the kernel completes inside the call it completes one request at
+ * a time as it takes them.  A completion of an earlier request landing
+ * during the call (a fast device, by chance) breaks the match, so such a
+ * call does not count.  The ring is only read when it passed its check.
+ */
+static void note_inline(struct aior_ctx *c, unsigned int before,
+			struct iocb **iocbs, int done)
+{
+	const struct aior_kring *r = (const void *)c->io;
+	unsigned int after, moved, i, k;
+
+	after = aior_ring_tail(c->io);
+	if (after >= c->ring_nr || before >= c->ring_nr)
+		goto no;
+	moved = after >= before ? after - before : c->ring_nr - before + after;
+	if (moved < (unsigned int)done)
+		goto no;
+	for (i = 0, k = before; i < (unsigned int)done; i++) {
+		if (r->events[k].obj != iocbs[i])
+			goto no;
+		if (++k == c->ring_nr)
+			k = 0;
+	}
+	c->st.inline_submits++;
+	if (c->inline_streak < UINT_MAX)
+		c->inline_streak++;
+	return;
+no:
+	c->inline_streak = 0;
+}
+
 int aior_ctx_submit(struct aior_ctx *c, struct iocb **iocbs, long nr)
 {
+	unsigned int before = 0;
 	int ret;
 
+	if (c->ring_nr)
+		before = aior_ring_tail(c->io);
 	do {
 		ret = aior_sys->io_submit(c->io, nr, iocbs);
 	} while (ret == -EINTR);
@@ -49,6 +89,8 @@ int aior_ctx_submit(struct aior_ctx *c, struct iocb **iocbs, long nr)
 	if (ret > 0) {
 		c->inflight += ret;
 		c->st.submitted += ret;
+		if (c->ring_nr)
+			note_inline(c, before, iocbs, ret);
 		return ret;
 	}
 	if (ret == 0 || ret == -EAGAIN || ret == -ENOMEM) {

@@ -70,3 +70,24 @@ int aior_ring_reap(void *ring, unsigned int nr, struct io_event *events,
 	__atomic_store_n(&r->head, head, __ATOMIC_RELEASE);
 	return (int)avail;
 }
+
+unsigned int aior_ring_tail(const void *ring)
+{
+	const struct aior_kring *r = ring;
+
+	return __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+}
+
+unsigned int aior_ring_ready(const void *ring, unsigned int nr)
+{
+	const struct aior_kring *r = ring;
+	unsigned int head, tail;
+
+	if (!header_ok(r) || r->nr != nr)
+		return 0;
+	tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+	if (tail >= nr)
+		return 0;
+	head = __atomic_load_n(&r->head, __ATOMIC_RELAXED) % nr;
+	return tail >= head ? tail - head : nr - head + tail;
+}

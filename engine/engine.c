@@ -26,6 +26,14 @@
 /* The seed re-polls in-flight counts on a 500 us timer during a reset. */
 #define AIOR_DRAIN_RETRY_NS	500000ull
 
+/*
+ * coalesce=adaptive holds a context's requests back only after this many
+ * io_submit() calls in a row completed everything inside the call: a
+ * device that merely completes an earlier request during one call does
+ * not pass.
+ */
+#define AIOR_INLINE_STREAK	16
+
 extern const char fio_version_string[];
 
 static inline struct aior_data *job_data(struct thread_data *td)
@@ -164,6 +172,18 @@ static int fio_aior_post_init(struct thread_data *td)
 		}
 		nr = 1;
 	}
+	/*
+	 * Coalescing needs fio to commit and reap in turn: submit_mode=single
+	 * submits inside queue(), so there is nothing to hold.  An explicit
+	 * iodepth_batch_submit caps what is held; fio's default (1) does not
+	 * say anything, so then the cap is iodepth.
+	 */
+	ld->coalesce = o->submit_mode == AIOR_SUBMIT_SINGLE ?
+		       AIOR_COALESCE_OFF : o->coalesce;
+	ld->hold_max = ld->depth;
+	if (fio_option_is_set(&td->o, iodepth_batch) && td->o.iodepth_batch &&
+	    td->o.iodepth_batch < ld->depth)
+		ld->hold_max = td->o.iodepth_batch;
 	if (ret) {
 		if (ret == -ENOMEM)
 			log_err("libaioring: job '%s': out of memory\n",
@@ -582,20 +602,61 @@ static int sq_submit(struct thread_data *td, struct aior_data *ld,
 	return 0;
 }
 
-/* Submit every queue with iocbs; keep those the kernel had no room for. */
-static void submit_dirty(struct thread_data *td, struct aior_data *ld)
+/*
+ * May @sq's requests wait for the next commit?  Only while its ring holds
+ * completions fio has not taken: fio's next getevents() then returns
+ * without sleeping, so nothing waits on the held requests, and they go
+ * together in one io_submit() once the ring runs dry.  Under
+ * coalesce=adaptive, only while the kernel completes this context's
+ * requests inside io_submit(): a device with a queue would lose depth.
+ */
+static inline bool sq_may_hold(const struct aior_data *ld,
+			       const struct aior_sq *sq)
 {
-	unsigned int i, kept = 0;
+	if (ld->coalesce == AIOR_COALESCE_OFF ||
+	    sq->n - sq->head >= ld->hold_max)
+		return false;
+	if (ld->coalesce == AIOR_COALESCE_ADAPTIVE &&
+	    sq->ctx.inline_streak < AIOR_INLINE_STREAK)
+		return false;
+	return aior_ctx_ready(&sq->ctx) != 0;
+}
+
+/*
+ * Submit every queue with iocbs; keep those the kernel had no room for,
+ * and with @hold those sq_may_hold() lets wait.  Returns how many queues
+ * were held.
+ */
+static unsigned int submit_dirty(struct thread_data *td, struct aior_data *ld,
+				 bool hold)
+{
+	unsigned int i, kept = 0, held = 0;
 
 	for (i = 0; i < ld->nr_dirty; i++) {
 		struct aior_sq *sq = ld->dirty[i];
 
-		if (sq_submit(td, ld, sq))
+		if (hold && sq_may_hold(ld, sq)) {
 			ld->dirty[kept++] = sq;
-		else
+			held++;
+		} else if (sq_submit(td, ld, sq)) {
+			ld->dirty[kept++] = sq;
+		} else {
 			sq->dirty = false;
+		}
 	}
 	ld->nr_dirty = kept;
+	return held;
+}
+
+/* Can every queue with iocbs still wait (see sq_may_hold())? */
+static bool all_may_hold(const struct aior_data *ld)
+{
+	unsigned int i;
+
+	for (i = 0; i < ld->nr_dirty; i++)
+		if (!sq_may_hold(ld, ld->dirty[i]))
+			return false;
+	return true;
 }
 
 /*
@@ -615,7 +676,7 @@ static int quiesce(struct thread_data *td, struct aior_data *ld,
 	for (;;) {
 		unsigned int got;
 
-		submit_dirty(td, ld);
+		submit_dirty(td, ld, false);
 		ret = aior_group_drain(&ld->group, ld->parked + ld->nr_parked,
 				       ld->depth - ld->nr_parked, &got,
 				       AIOR_DRAIN_RETRY_NS, limit);
@@ -757,8 +818,9 @@ static int fio_aior_commit(struct thread_data *td)
 {
 	struct aior_data *ld = job_data(td);
 
-	if (ld->nr_dirty)
-		submit_dirty(td, ld);
+	if (ld->nr_dirty &&
+	    submit_dirty(td, ld, ld->coalesce != AIOR_COALESCE_OFF))
+		ld->cnt.holds++;
 	return 0;
 }
 
@@ -792,9 +854,27 @@ static int fio_aior_getevents(struct thread_data *td, unsigned int min,
 	if (min > max)
 		min = max;
 
+	/*
+	 * Requests held back at commit: take what is ready first.  If that
+	 * is enough and the rings still hold more, fio will not sleep before
+	 * its next commit, so they may wait for it; otherwise they are
+	 * submitted now, before any wait (never held across a sleep).
+	 */
+	if (ld->nr_dirty && ld->coalesce != AIOR_COALESCE_OFF) {
+		got = take_parked(ld, 0, max);
+		if (got < max) {
+			ret = aior_group_reap(&ld->group, ld->events + got,
+					      max - got);
+			if (ret > 0)
+				got += ret;
+		}
+		if (got >= min && all_may_hold(ld))
+			return (int)got;
+	}
+
 	for (;;) {
 		if (ld->nr_dirty)
-			submit_dirty(td, ld);
+			submit_dirty(td, ld, false);
 		got += take_parked(ld, got, max);
 
 		ret = aior_group_wait(&ld->group, ld->events + got,

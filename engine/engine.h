@@ -22,6 +22,12 @@ enum aior_submit_mode {
 	AIOR_SUBMIT_SINGLE,	/* the seed's io_submit() per request */
 };
 
+enum aior_coalesce {
+	AIOR_COALESCE_ADAPTIVE = 0,	/* hold while the kernel completes inline */
+	AIOR_COALESCE_OFF,		/* submit at every commit */
+	AIOR_COALESCE_ALWAYS,		/* hold whenever completions wait */
+};
+
 /* Engine options; fio fills this from the job file. */
 struct aior_options {
 	void *pad;		/* fio treats an option at offset 0 as unset */
@@ -37,6 +43,7 @@ struct aior_options {
 	unsigned int drain_timeout;	/* ms */
 	unsigned int stall_timeout;	/* ms */
 	unsigned int engine_stats;
+	unsigned int coalesce;
 };
 
 extern struct fio_option aior_fio_options[];
@@ -88,6 +95,7 @@ struct aior_counters {
 	uint64_t direct_fallbacks;
 	uint64_t submit_errors;		/* iocbs io_submit() rejected */
 	uint64_t ctx_fallbacks;		/* per-file contexts became shared */
+	uint64_t holds;			/* commits that kept requests back */
 };
 
 /* Per job (td->io_ops_data). */
@@ -98,6 +106,13 @@ struct aior_data {
 	struct aior_sq **dirty;		/* queues with iocbs to submit */
 	unsigned int nr_dirty;
 	unsigned int depth;		/* fio's iodepth: requests per job */
+	/*
+	 * Submit coalescing (coalesce=): a queue is held back at commit
+	 * only while its ring holds completions fio has not taken, and
+	 * never with hold_max or more requests in it.
+	 */
+	unsigned int coalesce;
+	unsigned int hold_max;
 
 	struct io_event *events;	/* what getevents() hands event() */
 	struct io_event *parked;	/* reaped early (drains) or failed */

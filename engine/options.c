@@ -163,6 +163,24 @@ struct fio_option aior_fio_options[] = {
 		.group	= FIO_OPT_G_INVALID,
 	},
 	{
+		.name	= "coalesce",
+		.lname	= "libaioring submit coalescing",
+		.type	= FIO_OPT_STR,
+		.off1	= offsetof(struct aior_options, coalesce),
+		.help	= "Hold queued requests back while completions wait in the ring, so one io_submit() takes several",
+		.def	= "adaptive",
+		.posval = {
+			{ .ival = "adaptive", .oval = AIOR_COALESCE_ADAPTIVE,
+			  .help = "hold only while the kernel completes requests inside io_submit() (page cache, tmpfs, RAM)" },
+			{ .ival = "off", .oval = AIOR_COALESCE_OFF,
+			  .help = "submit at every commit (one io_submit() per request with fio's defaults)" },
+			{ .ival = "always", .oval = AIOR_COALESCE_ALWAYS,
+			  .help = "hold whenever completions wait, whatever the device (lowers its queue depth)" },
+		},
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_INVALID,
+	},
+	{
 		.name	= NULL,
 	},
 };

@@ -62,6 +62,7 @@ void aior_report_counters(struct thread_data *td, const struct aior_data *ld)
 		s.reaped_syscall += c->reaped_syscall;
 		s.getevents_calls += c->getevents_calls;
 		s.ring_fallbacks += c->ring_fallbacks;
+		s.inline_submits += c->inline_submits;
 	}
 
 	/* One line, key=value: easy to read and to grep in tests. */
@@ -70,7 +71,7 @@ void aior_report_counters(struct thread_data *td, const struct aior_data *ld)
 		 "reaped_ring=%llu reaped_syscall=%llu getevents_calls=%llu "
 		 "ring_fallbacks=%llu resets=%llu drains=%llu "
 		 "drain_max_us=%llu bounces=%llu direct_fallbacks=%llu "
-		 "ctx_fallbacks=%llu\n",
+		 "ctx_fallbacks=%llu holds=%llu inline_submits=%llu\n",
 		 td->o.name, ld->nr_sqs,
 		 (unsigned long long)s.submitted,
 		 (unsigned long long)s.submit_calls,
@@ -85,7 +86,9 @@ void aior_report_counters(struct thread_data *td, const struct aior_data *ld)
 		 (unsigned long long)(ld->cnt.drain_max_ns / 1000),
 		 (unsigned long long)ld->cnt.bounces,
 		 (unsigned long long)ld->cnt.direct_fallbacks,
-		 (unsigned long long)ld->cnt.ctx_fallbacks);
+		 (unsigned long long)ld->cnt.ctx_fallbacks,
+		 (unsigned long long)ld->cnt.holds,
+		 (unsigned long long)s.inline_submits);
 	/*
 	 * A job process leaves with _exit(): with --output=FILE, what sits
 	 * in its stdio buffer would be lost.

@@ -30,7 +30,8 @@ PKGS=(build-essential cmake pkg-config fio libaio-dev check python3
 PKGS+=(zlib1g-dev)
 # Only for some tests (FUSE fault file system, libFuzzer, valgrind): a
 # host without them skips those tests and says so.
-TEST_PKGS=(libfuse3-dev fuse3 clang libclang-rt-dev valgrind)
+TEST_PKGS=(libfuse3-dev fuse3 clang libclang-rt-dev valgrind
+	   linux-perf)	# linux-perf: scripts/profile-cell.py
 
 apt_updated=0
 apt_update() {

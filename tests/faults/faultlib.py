@@ -11,8 +11,11 @@ Configuration comes from the environment (CTest sets it):
   AIOR_JOBS           the jobs/ directory
   AIOR_TEST_TMPDIR    where scratch files go (default /dev/shm)
   AIOR_KEEP_TMP=1     keep scratch directories for a post-mortem
+  AIOR_TEST_COALESCE  off|adaptive|always: every fio run gets the engine
+                      option coalesce= (see coalesce_args())
 """
 
+import atexit
 import ctypes
 import json
 import os
@@ -34,6 +37,41 @@ FAULTFS = os.environ.get("AIOR_FAULTFS", "")
 JOBS = os.environ.get("AIOR_JOBS") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "jobs")
 TMPDIR = os.environ.get("AIOR_TEST_TMPDIR") or "/dev/shm"
+
+COALESCE = os.environ.get("AIOR_TEST_COALESCE", "")
+if COALESCE and COALESCE not in ("off", "adaptive", "always"):
+    sys.exit("AIOR_TEST_COALESCE=%s: must be off, adaptive or always"
+             % COALESCE)
+_coalesce_dir = None
+
+
+def coalesce_args(args):
+    """@args with the suite's coalescing mode (AIOR_TEST_COALESCE) given
+    to the engine: --coalesce=MODE after every --ioengine=external:...,
+    and job files (*.fio) replaced by copies with coalesce=MODE after
+    their ioengine=external: line."""
+    global _coalesce_dir
+    if not COALESCE:
+        return args
+    out = []
+    for a in args:
+        if a.endswith(".fio") and not a.startswith("-") and \
+                os.path.isfile(a):
+            if _coalesce_dir is None:
+                _coalesce_dir = tempfile.mkdtemp(prefix="aior-coalesce-")
+                atexit.register(shutil.rmtree, _coalesce_dir, True)
+            copy = os.path.join(_coalesce_dir, os.path.basename(a))
+            with open(a) as src, open(copy, "w") as dst:
+                for line in src:
+                    dst.write(line)
+                    if re.match(r"\s*ioengine\s*=\s*external:", line):
+                        dst.write("coalesce=%s\n" % COALESCE)
+            a = copy
+        out.append(a)
+        if a.startswith("--ioengine=external:"):
+            out.append("--coalesce=%s" % COALESCE)
+    return out
+
 
 _libc = ctypes.CDLL(None, use_errno=True)
 PR_SET_PDEATHSIG = 1
@@ -300,7 +338,7 @@ def fio_env(extra=None):
 
 def run_fio(args, env=None, timeout=120, cwd=None, json_out=True):
     """Run fio to completion (killed after @timeout s: a hang fails)."""
-    args = [str(a) for a in args]
+    args = coalesce_args([str(a) for a in args])
     if json_out:
         args.append("--output-format=json")
     t0 = time.monotonic()
@@ -350,7 +388,7 @@ class FioBg:
 
     def __init__(self, args, env=None, cwd=None, json_out=True,
                  own_group=False):
-        self.args = [str(a) for a in args]
+        self.args = coalesce_args([str(a) for a in args])
         if json_out:
             self.args.append("--output-format=json")
         self.t0 = time.monotonic()

@@ -41,6 +41,11 @@
 #                          the scripts still clean up)
 #   --fio PATH             the fio binary (default $FIO, else fio)
 #
+# AIOR_TEST_COALESCE=off|adaptive|always in the environment runs the job
+# with that coalesce= engine option: a copy of the job file gets the line
+# right after its ioengine=external: line, and --ioengine=external: in
+# FIO_ARGS is followed by --coalesce=.  The suite runs once per mode.
+#
 # Always checked: no verify failure, crash, sanitizer report or assertion
 # in the output.  With exit 0 expected, also: every job reports err= 0, no
 # I/O error is printed, and every engine_stats line accounts for every
@@ -161,6 +166,18 @@ if [ -n "$job" ]; then
 	done
 	n=$(grep -c '^[[:space:]]*ioengine[[:space:]]*=' "$job" || true)
 	[ "$n" = 1 ] || fail "$job sets ioengine= $n times: set it once (fio 3.33 frees it twice when redefined)"
+fi
+
+# The coalescing mode under test, when the suite runs in one.
+if [ -n "${AIOR_TEST_COALESCE:-}" ]; then
+	# shellcheck source=coalesce.sh
+	. "$(dirname "${BASH_SOURCE[0]}")/coalesce.sh"
+	if [ -n "$job" ]; then
+		mkdir "$work/job"
+		aior_coalesce_job "$job" "$work/job/$(basename "$job")"
+		job=$work/job/$(basename "$job")
+	fi
+	aior_coalesce_args fio_args "${fio_args[@]}"
 fi
 
 # A sanitizer build of the engine needs its runtime preloaded into fio.

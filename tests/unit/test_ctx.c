@@ -245,6 +245,46 @@ static void pending_close(struct pending *p)
 	close(p->pipe[1]);
 }
 
+/*
+ * Buffered reads of a file complete inside io_submit(): the ring's tail
+ * has moved on by the time the call returns, every call counts as inline
+ * and the ring says how many wait.  A poll of an empty pipe stays in
+ * flight: that call is not inline and the streak starts again.
+ */
+START_TEST(test_submit_tells_inline_completion)
+{
+	static struct reads rd;
+	struct io_event ev[NR_READS];
+	struct pending p;
+	struct aior_ctx c;
+	int i;
+
+	ck_assert_int_eq(aior_ctx_setup(&c, 16, AIOR_REAP_RING), 0);
+	ck_assert_uint_ne(c.ring_nr, 0);
+	ck_assert_uint_eq(aior_ctx_ready(&c), 0);
+	reads_prep(&rd, 4);
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(aior_ctx_submit(&c, &rd.cbs[i], 1), 1);
+		ck_assert_uint_eq(c.inline_streak, i + 1);
+		ck_assert_uint_eq(aior_ctx_ready(&c), i + 1);
+	}
+	ck_assert_uint_eq(c.st.inline_submits, 4);
+
+	pending_submit(&c, &p);
+	ck_assert_uint_eq(c.inline_streak, 0);
+	ck_assert_uint_eq(c.st.inline_submits, 4);
+	ck_assert_uint_eq(aior_ctx_ready(&c), 4);
+
+	reads_verify(&rd, ev, reap_all(&c, ev, 4, 4));
+	ck_assert_uint_eq(aior_ctx_ready(&c), 0);
+	pending_release(&p);
+	ck_assert_int_eq(aior_ctx_wait(&c, ev, 1, NR_READS, NULL), 1);
+	ck_assert_ptr_eq(ev[0].obj, &p.cb);
+	pending_close(&p);
+	aior_ctx_teardown(&c);
+}
+END_TEST
+
 static const long timeouts_ms[] = { 0, 30, 150 };
 
 START_TEST(test_wait_honours_timeout)
@@ -403,6 +443,64 @@ START_TEST(test_submit_maps_kernel_answers)
 		      "%s: %u io_submit() calls, want %u", tc->name,
 		      aior_t_seam.submit_calls, tc->calls);
 	ck_assert_uint_ge(c.st.submit_calls, 1);
+	fake_ctx_teardown(&c, r);
+}
+END_TEST
+
+/*
+ * The inline test against a scripted kernel: the tail moves by
+ * submit_moves[i] during call i, from a ring whose tail is about to wrap.
+ * A call is inline when the next events in the ring are its own iocbs, in
+ * order; too few events, or another request's first, end the streak.
+ * Refused calls leave it alone.
+ */
+START_TEST(test_submit_inline_streak_follows_tail)
+{
+	static const struct {
+		int ret;
+		unsigned int moves, foreign, streak, inline_submits;
+	} step[] = {
+		{ 2, 2, 0, 1, 1 },	/* exactly what it took, wraps */
+		{ 1, 3, 0, 2, 2 },	/* its own first, then others */
+		{ 3, 2, 0, 0, 2 },	/* one left in flight */
+		{ -EAGAIN, 0, 0, 0, 2 },
+		{ 1, 1, 0, 1, 3 },
+		{ 2, 3, 1, 0, 3 },	/* an earlier one landed first */
+		{ 2, 0, 0, 0, 3 },	/* a device with a queue */
+	};
+	struct aior_kring *r = aior_t_ring_new(8);
+	struct iocb cb[3], *cbs[3];
+	struct aior_ctx c;
+	unsigned int i;
+
+	aior_t_seam_install();
+	r->head = r->tail = 7;
+	fake_ctx(&c, r, AIOR_REAP_RING);
+	for (i = 0; i < 3; i++) {
+		memset(&cb[i], 0, sizeof(cb[i]));
+		cbs[i] = &cb[i];
+	}
+	for (i = 0; i < sizeof(step) / sizeof(step[0]); i++) {
+		aior_t_seam.submit_ret[i] = step[i].ret;
+		aior_t_seam.submit_moves[i] = step[i].moves;
+		aior_t_seam.submit_foreign[i] = step[i].foreign;
+	}
+	aior_t_seam.submit_n = i;
+	for (i = 0; i < sizeof(step) / sizeof(step[0]); i++) {
+		int ret = aior_ctx_submit(&c, cbs, 3);
+
+		ck_assert_int_eq(ret, step[i].ret);
+		ck_assert_msg(c.inline_streak == step[i].streak,
+			      "call %u: streak %u, want %u", i,
+			      c.inline_streak, step[i].streak);
+		ck_assert_uint_eq(c.st.inline_submits,
+				  step[i].inline_submits);
+	}
+	/* 2+3+2+1+3 events landed after head 7: 11 mod 8. */
+	ck_assert_uint_eq(r->tail, (7 + 11) % 8);
+	ck_assert_uint_eq(aior_ctx_ready(&c), 3);
+	r->tail = 3;
+	ck_assert_uint_eq(aior_ctx_ready(&c), 4);
 	fake_ctx_teardown(&c, r);
 }
 END_TEST
@@ -681,6 +779,7 @@ static Suite *ctx_suite(void)
 			    sizeof(timeouts_ms) / sizeof(timeouts_ms[0]));
 	tcase_add_test(tc, test_wait_adds_ring_and_syscall_completions);
 	tcase_add_test(tc, test_teardown_is_idempotent);
+	tcase_add_test(tc, test_submit_tells_inline_completion);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("seam");
@@ -699,6 +798,7 @@ static Suite *ctx_suite(void)
 	tcase_add_test(tc, test_wait_asks_kernel_only_for_inflight);
 	tcase_add_test(tc, test_wait_reports_eintr);
 	tcase_add_test(tc, test_reap_yields_to_other_reaper);
+	tcase_add_test(tc, test_submit_inline_streak_follows_tail);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -209,6 +209,36 @@ static const struct check_case {
 	{ "nr 0",	 AIOR_RING_MAGIC, 0, 0, KRING_LEN,	0,   -EPROTO },
 };
 
+/* aior_ring_ready(): what reap would find, taking nothing. */
+START_TEST(test_ring_ready_counts_without_taking)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(reap_cases) / sizeof(reap_cases[0]); i++) {
+		const struct reap_case *tc = &reap_cases[i];
+		struct aior_kring *r = ring_numbered(tc->nr);
+		unsigned int want;
+
+		r->head = tc->head;
+		r->tail = tc->tail;
+		want = (tc->tail + tc->nr - tc->head % tc->nr) % tc->nr;
+		ck_assert_msg(aior_ring_ready(r, tc->nr) == want,
+			      "%s: ready %u, want %u", tc->name,
+			      aior_ring_ready(r, tc->nr), want);
+		ck_assert_uint_eq(r->head, tc->head);
+		ck_assert_uint_eq(aior_ring_tail(r), tc->tail);
+		/* A ring that is not what it was is never said to hold any. */
+		ck_assert_uint_eq(aior_ring_ready(r, tc->nr + 1), 0);
+		r->tail = tc->nr;
+		ck_assert_uint_eq(aior_ring_ready(r, tc->nr), 0);
+		r->tail = tc->tail;
+		r->magic = 0;
+		ck_assert_uint_eq(aior_ring_ready(r, tc->nr), 0);
+		free(r);
+	}
+}
+END_TEST
+
 START_TEST(test_ring_check_validates_header)
 {
 	const struct check_case *tc = &check_cases[_i];
@@ -426,6 +456,7 @@ static Suite *ring_suite(void)
 	tcase_add_loop_test(tc, test_reap_refuses_corrupt_ring_untouched, 0,
 			    sizeof(bad_cases) / sizeof(bad_cases[0]));
 	tcase_add_test(tc, test_reap_interleaved_push_keeps_order);
+	tcase_add_test(tc, test_ring_ready_counts_without_taking);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("check");

@@ -233,9 +233,27 @@ static int fake_io_submit(io_context_t ctx, long nr, struct iocb **iocbs)
 {
 	struct aior_t_seam *s = &aior_t_seam;
 
+	unsigned int i;
+
 	if (!s->submit_n) {
 		s->submit_calls++;
 		return aior_sys_linux.io_submit(ctx, nr, iocbs);
+	}
+	i = s->submit_calls < s->submit_n ? s->submit_calls : s->submit_n - 1;
+	if (s->submit_moves[i] && s->setup_ring) {
+		struct aior_kring *r = s->setup_ring;
+		int ret = script(s->submit_ret, s->submit_n, s->submit_calls);
+		unsigned int j, own = 0;
+
+		for (j = 0; j < s->submit_moves[i]; j++) {
+			struct io_event *ev = &r->events[r->tail];
+
+			memset(ev, 0, sizeof(*ev));
+			if (j >= s->submit_foreign[i] && ret > 0 &&
+			    own < (unsigned int)ret && own < nr)
+				ev->obj = iocbs[own++];
+			r->tail = (r->tail + 1) % r->nr;
+		}
 	}
 	return script(s->submit_ret, s->submit_n, s->submit_calls++);
 }

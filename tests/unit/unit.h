@@ -85,6 +85,18 @@ struct aior_t_seam {
 	void *setup_ring;		/* io_setup's *ctx on success */
 	int submit_ret[AIOR_T_SCRIPT];	/* io_submit */
 	unsigned int submit_n;
+	/*
+	 * Events the scripted io_submit() "completes" during call i: it
+	 * moves the fabricated ring's tail on by submit_moves[i] (wrapping),
+	 * as the kernel does for requests it completes inside the call.
+	 */
+	unsigned int submit_moves[AIOR_T_SCRIPT];
+	/*
+	 * Of those, how many come first and are not the call's own iocbs
+	 * (earlier requests completing during the call); the rest are the
+	 * call's iocbs in order, then foreign ones again.
+	 */
+	unsigned int submit_foreign[AIOR_T_SCRIPT];
 	int getevents_ret[AIOR_T_SCRIPT];	/* io_getevents */
 	unsigned int getevents_n;
 	uint64_t getevents_seq;
