@@ -29,13 +29,11 @@ import datetime
 import json
 import os
 import re
-import shutil
 import statistics
-import subprocess
 
 from .gate import AB_METRICS
 from .plan import BUILTIN_CONFIGS
-from .report import CEILING, PRIMARY_HOSTS, host_of
+from .report import CEILING, PRIMARY_HOSTS, host_of, render_gnuplot
 from .stats import median, paired_ratios, step_changes
 
 RUNNER_CLASS_KEYS = ("cpu_model", "kernel", "fio_version", "nproc")
@@ -334,28 +332,7 @@ set offsets 0.5, 0.5, 0, 0
 %splot for [i=3:%d] "history.dat" using 1:i:xtic(2) with linespoints \\
     lw 2 pt 7 title columnheader(i)
 """ % (width, ylabel, ylabel, "".join(marks), len(series) + 2))
-    gnuplot = shutil.which("gnuplot")
-    if not gnuplot:
-        return None, ("history chart skipped: gnuplot not found (apt-get "
-                      "install gnuplot-nox); data in %s" % dat)
-    png = os.path.join(outdir, "history.png")
-    for attempt in (0, 1):
-        try:
-            p = subprocess.run([gnuplot, "history.gp"], cwd=outdir,
-                               capture_output=True, text=True, timeout=60)
-        except (OSError, subprocess.SubprocessError) as e:
-            return None, "history chart skipped: gnuplot failed: %s" % e
-        if p.returncode == 0 and os.path.exists(png):
-            return png, "chart: %s" % png
-        if attempt == 0 and "pngcairo" in p.stderr:
-            with open(gp) as f:
-                script = f.read().replace("pngcairo", "png", 1)
-            with open(gp, "w") as f:
-                f.write(script)
-            continue
-        break
-    return None, "history chart skipped: gnuplot exit %d: %s" % (
-        p.returncode, p.stderr.strip()[-300:])
+    return render_gnuplot(outdir, "history", "history chart")
 
 
 def write_history(h, outdir):

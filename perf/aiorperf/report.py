@@ -289,7 +289,6 @@ def chart(summary, cells, configs, outdir):
                 v = summary[cell].get(c, {}).get("vs_libaio")
                 vals.append("?" if v is None else "%.4f" % v)
             f.write('"%s" %s\n' % (cell, " ".join(vals)))
-    png = os.path.join(outdir, "ratios.png")
     gp = os.path.join(outdir, "ratios.gp")
     width = max(900, 110 * len(rows) * max(1, len(cols)) // 2 + 300)
     with open(gp, "w") as f:
@@ -311,28 +310,7 @@ set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 2 \\
     lc rgb "black"
 plot for [i=2:%d] "ratios.dat" using i:xtic(1) title columnheader(i)
 """ % (width, len(cols) + 1))
-    gnuplot = shutil.which("gnuplot")
-    if not gnuplot:
-        return None, ("chart skipped: gnuplot not found (apt-get install "
-                      "gnuplot-nox); data in %s" % dat)
-    try:
-        p = subprocess.run([gnuplot, "ratios.gp"], cwd=outdir,
-                           capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.SubprocessError) as e:
-        return None, "chart skipped: gnuplot failed: %s" % e
-    if p.returncode != 0 or not os.path.exists(png):
-        if "pngcairo" in p.stderr:
-            # gnuplot built without cairo: the libgd png terminal.
-            with open(gp) as f:
-                script = f.read().replace("pngcairo", "png", 1)
-            with open(gp, "w") as f:
-                f.write(script)
-            p = subprocess.run([gnuplot, "ratios.gp"], cwd=outdir,
-                               capture_output=True, text=True, timeout=60)
-        if p.returncode != 0 or not os.path.exists(png):
-            return None, "chart skipped: gnuplot exit %d: %s" % (
-                p.returncode, p.stderr.strip()[-300:])
-    return png, "chart: %s" % png
+    return render_gnuplot(outdir, "ratios", "chart")
 
 
 # ---- A/B and baseline verdicts ----
@@ -575,16 +553,27 @@ plot f using 0:(v(1, $2)):3:4:xtic(1) with yerrorbars pt 7 ps 1.5 lw 2 \\
      f using 0:5 with points pt 2 ps 1.5 lc rgb "black" title "+-threshold", \\
      f using 0:(-$5) with points pt 2 ps 1.5 lc rgb "black" notitle
 """ % (name, width, name, len(rows) - 1, name))
+    return render_gnuplot(outdir, name, "%s chart" % name)
+
+
+def render_gnuplot(outdir, name, what):
+    """Run NAME.gp in outdir into NAME.png; return (path|None, message).
+
+    what names the chart in the message ("chart", "history chart").  A
+    gnuplot built without cairo gets the libgd png terminal instead.
+    """
     gnuplot = shutil.which("gnuplot")
-    if not gnuplot:
-        return None, "%s chart skipped: gnuplot not found" % name
+    gp = os.path.join(outdir, name + ".gp")
     png = os.path.join(outdir, name + ".png")
+    if not gnuplot:
+        return None, ("%s skipped: gnuplot not found (apt-get install "
+                      "gnuplot-nox); data in %s" % (what, outdir))
     for attempt in (0, 1):
         try:
             p = subprocess.run([gnuplot, name + ".gp"], cwd=outdir,
                                capture_output=True, text=True, timeout=60)
         except (OSError, subprocess.SubprocessError) as e:
-            return None, "%s chart skipped: %s" % (name, e)
+            return None, "%s skipped: gnuplot failed: %s" % (what, e)
         if p.returncode == 0 and os.path.exists(png):
             return png, "chart: %s" % png
         if attempt == 0 and "pngcairo" in p.stderr:
@@ -594,5 +583,5 @@ plot f using 0:(v(1, $2)):3:4:xtic(1) with yerrorbars pt 7 ps 1.5 lw 2 \\
                 f.write(script)
             continue
         break
-    return None, "%s chart skipped: gnuplot exit %d: %s" % (
-        name, p.returncode, p.stderr.strip()[-300:])
+    return None, "%s skipped: gnuplot exit %d: %s" % (
+        what, p.returncode, p.stderr.strip()[-300:])
