@@ -33,11 +33,12 @@ What fio's client mode does not do, and what this module does about it:
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import tempfile
 import time
+
+from .util import stop_group
 
 DEFAULT_PORT = 8765
 
@@ -166,30 +167,16 @@ def _run_client(fio, hosts, job_text, timeout):
         try:
             out, err = p.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            _stop(p)
+            stop_group(p)
             out, err = p.communicate()
             return None, out, (err or "") + "\nkilled after %.0f s" % timeout
         except BaseException:
-            _stop(p)
+            stop_group(p)
             p.communicate()
             raise
         return p.returncode, out, err
     finally:
         os.unlink(path)
-
-
-def _stop(p):
-    for sig in (signal.SIGINT, signal.SIGKILL):
-        if p.poll() is not None:
-            return
-        try:
-            os.killpg(p.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            p.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
 
 
 def _split_output(text):

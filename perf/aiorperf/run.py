@@ -10,7 +10,6 @@ import platform
 import re
 import resource
 import shutil
-import signal
 import stat
 import subprocess
 import sys
@@ -24,7 +23,8 @@ from .plan import (BATCH, READ_RW, WRITE_RW, cell_configs, fio_cmd,
 from . import report as rep
 from .report import CEILING
 from .util import (PROGRESS, Interrupted, SetupError, cmd_out, fmt_secs,
-                   human_size, loud, notice, parse_size, sha256_of)
+                   human_size, loud, notice, parse_size, sha256_of,
+                   stop_group)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -174,27 +174,13 @@ def run_child(cmd, timeout, label):
                 el = time.monotonic() - t0
                 PROGRESS.update("%s  (running %.0fs)" % (label, el))
                 if el > timeout:
-                    _stop(p)
+                    stop_group(p)
                     out, err = p.communicate()
                     return (-1, out, (err or "") + "\ncompare: killed after "
                             "%.0f s (timeout)" % el, el, {})
     except (KeyboardInterrupt, Interrupted):
-        _stop(p)
+        stop_group(p)
         raise Interrupted()
-
-
-def _stop(p):
-    for sig, wait in ((signal.SIGINT, 5), (signal.SIGKILL, 5)):
-        if p.poll() is not None:
-            return
-        try:
-            os.killpg(p.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            p.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            pass
 
 
 # ---- targets ----

@@ -3,8 +3,10 @@
 
 import argparse
 import hashlib
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -111,3 +113,17 @@ def fmt_secs(s):
     return "%dm%02ds" % (s // 60, s % 60) if s >= 60 else "%ds" % s
 
 
+def stop_group(p):
+    """End a subprocess started in its own process group (fio and its
+    job processes): SIGINT first, so fio can clean up, then SIGKILL."""
+    for sig in (signal.SIGINT, signal.SIGKILL):
+        if p.poll() is not None:
+            return
+        try:
+            os.killpg(p.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
