@@ -2,8 +2,9 @@
 # Held requests are submitted before fio sleeps (thinktime, rate): run
 # jobs/coalesce-wait.fio with coalesce=always on a RAM-backed file, and
 # check from fio's JSON that no request's submission latency (slat: from
-# fio queueing it to the real io_submit()) reaches the 50 ms thinktime,
-# while the engine did hold requests.
+# fio queueing it to the real io_submit()) reaches its job's sleep (50 ms
+# thinktime; 20 ms between rate-limited requests), while the engine did
+# hold requests in both jobs.
 #
 # usage: AIOR_ENGINE=/abs/libaioring.so coalesce-wait.sh
 # lib.sh helpers assign the variables they are named through printf -v:
@@ -32,19 +33,27 @@ python3 - "$out" <<'PY' || die "see above"
 import json, sys
 text = open(sys.argv[1]).read()
 doc = json.loads(text[text.index("\n{") + 1 if not text.startswith("{") else 0:])
-bad = False
+# job name: (reads it must complete, the sleep no slat may reach, in ms),
+# as jobs/coalesce-wait.fio sets them.
+expect = {"thinktime": (2048, 50), "rate": (160, 20)}
+bad = sorted(job["jobname"] for job in doc["jobs"]) != sorted(expect)
+if bad:
+    print("FAIL: expected jobs %s, fio reported %s" % (
+        sorted(expect), [job["jobname"] for job in doc["jobs"]]))
 for job in doc["jobs"]:
     r = job["read"]
+    ios, sleep_ms = expect.get(job["jobname"], (0, 0))
     slat_max_ms = r["slat_ns"]["max"] / 1e6
     print("%s: %d reads, slat max %.3f ms, clat max %.3f ms, err %d" % (
         job["jobname"], r["total_ios"], slat_max_ms,
         r["clat_ns"]["max"] / 1e6, job["error"]))
-    if job["error"] or r["total_ios"] < 2048:
-        print("FAIL: %s did not complete its 2048 reads" % job["jobname"])
+    if job["error"] or r["total_ios"] < ios:
+        print("FAIL: %s did not complete its %d reads" % (job["jobname"], ios))
         bad = True
-    if slat_max_ms >= 50:
-        print("FAIL: %s: a request waited %.1f ms before io_submit(): "
-              "held across a sleep" % (job["jobname"], slat_max_ms))
+    if slat_max_ms >= sleep_ms:
+        print("FAIL: %s: a request waited %.1f ms before io_submit(), its "
+              "sleeps are %d ms: held across a sleep" % (
+                  job["jobname"], slat_max_ms, sleep_ms))
         bad = True
 sys.exit(1 if bad else 0)
 PY
