@@ -351,6 +351,8 @@ def check(doc, delays):
 
 
 def main(argv=None):
+    sys.path.insert(0, HERE)
+    from aiorperf import gate
     p = argparse.ArgumentParser(
         prog="sensitivity.py", description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -367,8 +369,9 @@ def main(argv=None):
                    help="compare.py --wait-quiet: before each fio run, wait "
                         "up to SECS for a quiet machine (default 1)")
     p.add_argument("--max-regression", default=None,
-                   help="passed to compare.py (default: its own defaults, "
-                        "IOPS 3%%, p99 10%%, CPU per I/O 5%%)")
+                   help="passed to compare.py (default: its own, %s)" %
+                        ", ".join("%s %d%%%%" % (k, round(v * 100)) for k, v in
+                                  gate.DEFAULT_THRESHOLDS.items()))
     p.add_argument("--out", default=os.path.join(REPO, "build",
                                                  "sensitivity"),
                    help="runs and builds go here (default build/"
