@@ -55,6 +55,22 @@ endif()
 install(FILES "${PROJECT_SOURCE_DIR}/README.md"
 	DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
+# The licence, as Debian's machine-readable copyright file (copyright
+# format 1.0: the text indented by one space, "." for an empty line) in the
+# doc directory, where Debian policy (12.5) wants it.
+file(READ "${PROJECT_SOURCE_DIR}/LICENSE" aior_license)
+string(REGEX REPLACE "\n+$" "" aior_license "${aior_license}")
+string(REPLACE "\n\n" "\n.\n" aior_license "${aior_license}")
+string(REPLACE "\n" "\n " aior_license " ${aior_license}")
+file(WRITE "${PROJECT_BINARY_DIR}/copyright"
+	"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
+	"Upstream-Name: libaioring\n\n"
+	"Files: *\n"
+	"Copyright: 2026 the libaioring authors\n"
+	"License: BSD-3-Clause\n${aior_license}\n")
+install(FILES "${PROJECT_BINARY_DIR}/copyright"
+	DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
 # ldconfig after a real install: not into DESTDIR, not while CPack stages
 # a package (the package's ldconfig trigger does it on the target).
 install(CODE "
