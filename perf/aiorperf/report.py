@@ -272,6 +272,10 @@ def gate_md(results):
 
 # ---- chart ----
 
+# Cells per panel of ratios.png: more are drawn as panels stacked.
+CHART_CELLS_PER_PANEL = 14
+
+
 def chart(summary, cells, configs, outdir):
     """Write ratios.dat/.gp and render ratios.png; return (path|None, msg)."""
     cols = [c for c in list(configs) + [CEILING] if c != "libaio"
@@ -289,13 +293,21 @@ def chart(summary, cells, configs, outdir):
                 v = summary[cell].get(c, {}).get("vs_libaio")
                 vals.append("?" if v is None else "%.4f" % v)
             f.write('"%s" %s\n' % (cell, " ".join(vals)))
+    # A wide matrix (--full: 42 cells) is cut into panels stacked in one
+    # image, each as wide as a 14-cell chart, so that labels stay legible.
+    per_panel = CHART_CELLS_PER_PANEL
+    panels = [(a, min(a + per_panel, len(rows)) - 1)
+              for a in range(0, len(rows), per_panel)]
+    width = max(900, 24 * min(len(rows), per_panel) * max(1, len(cols))
+                + 300)
+    plots = "".join(
+        'plot for [i=2:%d] "ratios.dat" every ::%d::%d using i:xtic(1) '
+        "title columnheader(i)\n" % (len(cols) + 1, a, b) for a, b in panels)
     gp = os.path.join(outdir, "ratios.gp")
-    width = max(900, 110 * len(rows) * max(1, len(cols)) // 2 + 300)
     with open(gp, "w") as f:
         f.write("""# Render with: gnuplot ratios.gp  (in this directory)
-set terminal pngcairo size %d,560 noenhanced font ",10"
+set terminal pngcairo size %d,%d noenhanced font ",10"
 set output "ratios.png"
-set title "IOPS ratio of medians vs built-in libaio (1.0 = libaio)"
 set datafile missing "?"
 set style data histograms
 set style histogram clustered gap 1
@@ -306,10 +318,12 @@ set ylabel "x libaio"
 set yrange [0:*]
 set grid ytics
 set key outside right top
-set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 2 \\
+set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 2 \\
     lc rgb "black"
-plot for [i=2:%d] "ratios.dat" using i:xtic(1) title columnheader(i)
-""" % (width, len(cols) + 1))
+set multiplot layout %d,1 \\
+    title "IOPS ratio of medians vs built-in libaio (1.0 = libaio)"
+%sunset multiplot
+""" % (width, 560 * len(panels), len(panels), plots))
     return render_gnuplot(outdir, "ratios", "chart")
 
 
