@@ -643,6 +643,16 @@ def setup(args):
     return configs, cells, floors, used
 
 
+def announce(banner, results, bad, strict):
+    """Print a verdict banner; loudly when a result is @bad or inconclusive."""
+    verdicts = {r["verdict"] for r in results}
+    if bad in verdicts or INCONCLUSIVE in verdicts:
+        loud(banner + ("" if bad in verdicts or strict else
+                       " (inconclusive is not a failure without --strict)"))
+    else:
+        print(banner)
+
+
 def run_main(argv):
     args = parse_args(argv)
     t0 = time.monotonic()
@@ -784,27 +794,13 @@ def run_main(argv):
     judge(st)
     write_outputs(st)
     if st.get("gate") is not None:
-        banner = rep.gate_banner(st["gate"])
-        verdicts = {g["verdict"] for g in st["gate"]}
-        if FAIL in verdicts or INCONCLUSIVE in verdicts:
-            loud(banner + ("" if FAIL in verdicts or args.strict else
-                           " (inconclusive is not a failure without "
-                           "--strict)"))
-        else:
-            print(banner)
+        announce(rep.gate_banner(st["gate"]), st["gate"], FAIL, args.strict)
     for key, what in (("ab", "A/B"), ("baseline", "baseline %s" % (
             args.against_baseline))):
         res = st.get(key)
-        if res is None:
-            continue
-        banner = rep.verdict_banner(res, what)
-        verdicts = {g["verdict"] for g in res}
-        if REGRESSION in verdicts or INCONCLUSIVE in verdicts:
-            loud(banner + ("" if REGRESSION in verdicts or args.strict else
-                           " (inconclusive is not a failure without "
-                           "--strict)"))
-        else:
-            print(banner)
+        if res is not None:
+            announce(rep.verdict_banner(res, what), res, REGRESSION,
+                     args.strict)
     codes = [verdicts_exit_code(res, args.strict)
              for _, res in verdict_groups(st)]
     vrc = (EXIT_REGRESSION if EXIT_REGRESSION in codes else
