@@ -174,8 +174,11 @@ printf '%s\n' "$files" | sed 's/^/     /'
 grep -qx "$lib" <<<"$files" || fail "the package has no $lib"
 grep -qx /usr/share/doc/libaioring/README.md <<<"$files" || fail "the package has no README.md under /usr/share/doc/libaioring"
 grep -qx /usr/share/doc/libaioring/engine-options.md <<<"$files" || fail "the package has no option docs under /usr/share/doc/libaioring"
-dpkg-deb --fsys-tarfile "$deb" | tar -xOf - ./usr/share/doc/libaioring/copyright 2>/dev/null |
-	grep -qx 'License: BSD-3-Clause' || fail "the package has no copyright file naming its licence under /usr/share/doc/libaioring"
+# Read whole before matching: grep -q stopping at the match would kill tar
+# with SIGPIPE, and pipefail would call that a missing file.
+copyright=$(dpkg-deb --fsys-tarfile "$deb" | tar -xOf - ./usr/share/doc/libaioring/copyright 2>/dev/null) || true
+grep -qx 'License: BSD-3-Clause' <<<"$copyright" ||
+	fail "the package has no copyright file naming its licence under /usr/share/doc/libaioring"
 dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./triggers 2>/dev/null | grep -qx 'activate-noawait ldconfig' ||
 	fail "the package has no ldconfig trigger"
 say "ok   library in /usr/lib/$multiarch, docs and copyright in /usr/share/doc/libaioring, ldconfig trigger"
