@@ -54,7 +54,7 @@ static void note_inline(struct aior_ctx *c, unsigned int before,
 	const struct aior_kring *r = (const void *)c->io;
 	unsigned int after, moved, i, k;
 
-	after = aior_ring_tail(c->io);
+	after = aior_kring_tail(r);
 	if (after >= c->ring_nr || before >= c->ring_nr)
 		goto no;
 	moved = after >= before ? after - before : c->ring_nr - before + after;
@@ -80,7 +80,7 @@ int aior_ctx_submit(struct aior_ctx *c, struct iocb **iocbs, long nr)
 	int ret;
 
 	if (c->ring_nr)
-		before = aior_ring_tail(c->io);
+		before = aior_kring_tail((const void *)c->io);
 	do {
 		ret = aior_sys->io_submit(c->io, nr, iocbs);
 	} while (ret == -EINTR);

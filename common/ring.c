@@ -20,6 +20,18 @@ static int header_ok(const struct aior_kring *r)
 	       r->header_length == sizeof(*r);
 }
 
+/*
+ * Only the reaper writes head; the kernel clamps it the same way.  Only
+ * a head out of range pays for the division: this runs per completion.
+ */
+static inline unsigned int ring_head(const struct aior_kring *r,
+				     unsigned int nr)
+{
+	unsigned int head = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
+
+	return head < nr ? head : head % nr;
+}
+
 int aior_ring_check(const void *ring, unsigned int *nr)
 {
 	const struct aior_kring *r = ring;
@@ -46,8 +58,7 @@ int aior_ring_reap(void *ring, unsigned int nr, struct io_event *events,
 	tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 	if (tail >= nr)
 		return -EPROTO;
-	/* Only the reaper writes head; the kernel clamps it the same way. */
-	head = __atomic_load_n(&r->head, __ATOMIC_RELAXED) % nr;
+	head = ring_head(r, nr);
 
 	avail = tail >= head ? tail - head : nr - head + tail;
 	if (avail > max)
@@ -73,9 +84,7 @@ int aior_ring_reap(void *ring, unsigned int nr, struct io_event *events,
 
 unsigned int aior_ring_tail(const void *ring)
 {
-	const struct aior_kring *r = ring;
-
-	return __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+	return aior_kring_tail(ring);
 }
 
 unsigned int aior_ring_ready(const void *ring, unsigned int nr)
@@ -88,6 +97,6 @@ unsigned int aior_ring_ready(const void *ring, unsigned int nr)
 	tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 	if (tail >= nr)
 		return 0;
-	head = __atomic_load_n(&r->head, __ATOMIC_RELAXED) % nr;
+	head = ring_head(r, nr);
 	return tail >= head ? tail - head : nr - head + tail;
 }

@@ -25,4 +25,10 @@ struct aior_kring {
 	struct io_event events[];
 };
 
+/* The tail as the kernel last stored it; acquire pairs with its smp_wmb(). */
+static inline uint32_t aior_kring_tail(const struct aior_kring *r)
+{
+	return __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+}
+
 #endif /* AIOR_RING_H */
