@@ -198,10 +198,19 @@ unsigned int aior_group_inflight(const struct aior_group *g);
 /*
  * One sweep over every context, starting one past where the last sweep
  * started so that no context is starved when @max cuts a sweep short.
- * Non-blocking.  Returns the count or -errno.
+ * Non-blocking.  Returns the count or -errno.  One context (one file, or
+ * ctx_mode=shared) goes straight to it: this runs for every completion.
  */
-int aior_group_reap(struct aior_group *g, struct io_event *events,
-		    unsigned int max);
+int aior_group_sweep(struct aior_group *g, struct io_event *events,
+		     unsigned int max);
+
+static inline int aior_group_reap(struct aior_group *g,
+				  struct io_event *events, unsigned int max)
+{
+	if (g->nr == 1)
+		return aior_ctx_reap(g->ctx[0], events, max);
+	return aior_group_sweep(g, events, max);
+}
 
 /*
  * Gather at least @min completions (clamped to what is in flight) and at

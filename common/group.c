@@ -67,14 +67,11 @@ unsigned int aior_group_inflight(const struct aior_group *g)
 	return n;
 }
 
-int aior_group_reap(struct aior_group *g, struct io_event *events,
-		    unsigned int max)
+int aior_group_sweep(struct aior_group *g, struct io_event *events,
+		     unsigned int max)
 {
 	unsigned int i, start = g->next, got = 0;
 	int ret;
-
-	if (g->nr == 1)
-		return aior_ctx_reap(g->ctx[0], events, max);
 
 	for (i = 0; i < g->nr && got < max; i++) {
 		unsigned int k = start + i;

@@ -534,6 +534,12 @@ static void sq_push(struct aior_data *ld, struct aior_sq *sq,
 	}
 }
 
+/* Completions taken from @sq's context so far. */
+static inline uint64_t sq_reaped(const struct aior_sq *sq)
+{
+	return sq->ctx.st.reaped_ring + sq->ctx.st.reaped_syscall;
+}
+
 /*
  * Hand what @sq holds to the kernel.  EAGAIN with requests in flight is
  * backpressure: stop, the next reap makes room and getevents() comes
@@ -546,11 +552,12 @@ static int sq_submit(struct thread_data *td, struct aior_data *ld,
 		     struct aior_sq *sq)
 {
 	struct aior_options *o = td->eo;
-	uint64_t reaped = sq->ctx.st.reaped_ring + sq->ctx.st.reaped_syscall;
 
-	if (sq->full && sq->full_at == reaped && sq->ctx.inflight)
-		return -EAGAIN;
-	sq->full = false;
+	if (sq->full) {
+		if (sq->full_at == sq_reaped(sq) && sq->ctx.inflight)
+			return -EAGAIN;
+		sq->full = false;
+	}
 
 	while (sq->head < sq->n) {
 		struct iocb **iocbs = sq->iocbs + sq->head;
@@ -565,7 +572,7 @@ static int sq_submit(struct thread_data *td, struct aior_data *ld,
 
 			if (aior_group_inflight(&ld->group)) {
 				sq->full = true;
-				sq->full_at = reaped;
+				sq->full_at = sq_reaped(sq);
 				ld->stall_start = 0;
 				return -EAGAIN;
 			}
@@ -826,8 +833,8 @@ static int fio_aior_commit(struct thread_data *td)
 
 /* ---- getevents / event: the hot completion path ---- */
 
-static unsigned int take_parked(struct aior_data *ld, unsigned int at,
-				unsigned int max)
+static inline unsigned int take_parked(struct aior_data *ld, unsigned int at,
+				       unsigned int max)
 {
 	unsigned int n = ld->nr_parked;
 
@@ -846,8 +853,8 @@ static int fio_aior_getevents(struct thread_data *td, unsigned int min,
 			      unsigned int max, const struct timespec *t)
 {
 	struct aior_data *ld = job_data(td);
-	unsigned int got = 0;
-	int ret;
+	unsigned int got;
+	int ret = 0;
 
 	if (max > ld->depth)
 		max = ld->depth;
@@ -855,22 +862,21 @@ static int fio_aior_getevents(struct thread_data *td, unsigned int min,
 		min = max;
 
 	/*
-	 * Requests held back at commit: take what is ready first.  If that
-	 * is enough and the rings still hold more, fio will not sleep before
-	 * its next commit, so they may wait for it; otherwise they are
-	 * submitted now, before any wait (never held across a sleep).
+	 * What is ready first, without a wait: most calls end here.  Requests
+	 * held back at commit may wait for the next one if this is enough and
+	 * the rings still hold more, as fio will not sleep before it;
+	 * otherwise they are submitted now, before any wait (never held
+	 * across a sleep).  A reap error goes on to the loop, which reports it.
 	 */
-	if (ld->nr_dirty && ld->coalesce != AIOR_COALESCE_OFF) {
-		got = take_parked(ld, 0, max);
-		if (got < max) {
-			ret = aior_group_reap(&ld->group, ld->events + got,
-					      max - got);
-			if (ret > 0)
-				got += ret;
-		}
-		if (got >= min && all_may_hold(ld))
-			return (int)got;
-	}
+	got = take_parked(ld, 0, max);
+	if (got < max)
+		ret = aior_group_reap(&ld->group, ld->events + got, max - got);
+	if (ret > 0)
+		got += ret;
+	if (ret >= 0 && got >= min && (!ld->nr_dirty ||
+			   (ld->coalesce != AIOR_COALESCE_OFF &&
+			    all_may_hold(ld))))
+		return (int)got;
 
 	for (;;) {
 		if (ld->nr_dirty)
