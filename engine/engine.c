@@ -873,9 +873,9 @@ static int fio_aior_getevents(struct thread_data *td, unsigned int min,
 		ret = aior_group_reap(&ld->group, ld->events + got, max - got);
 	if (ret > 0)
 		got += ret;
-	if (ret >= 0 && got >= min && (!ld->nr_dirty ||
-			   (ld->coalesce != AIOR_COALESCE_OFF &&
-			    all_may_hold(ld))))
+	if (ret >= 0 && got >= min &&
+	    (!ld->nr_dirty ||
+	     (ld->coalesce != AIOR_COALESCE_OFF && all_may_hold(ld))))
 		return (int)got;
 
 	for (;;) {
