@@ -32,10 +32,11 @@ import sys
 import tempfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILTIN = {"libaio": ["--ioengine=libaio"],
-           "libaio-ur": ["--ioengine=libaio", "--userspace_reap=1",
-                         "--iodepth_batch_complete_min=0"],
-           "io_uring": ["--ioengine=io_uring"]}
+sys.path.insert(0, os.path.join(REPO, "perf"))
+sys.dont_write_bytecode = True     # keep the tree free of __pycache__
+from aiorperf.plan import BUILTIN_CONFIGS, parse_engine_specs  # noqa: E402
+from aiorperf.util import SetupError  # noqa: E402
+
 PARTS = ["fio", "libaioring.so", "libaio.so", "libc", "other"]
 
 
@@ -117,18 +118,18 @@ def main():
     ap.add_argument("--valgrind", default=shutil.which("valgrind") or "valgrind")
     args = ap.parse_args()
 
-    engines = {}
-    for spec in args.engine or [os.path.join(REPO, "build", "libaioring.so")]:
-        name, sep, path = spec.partition("=")
-        if not sep:
-            name, path = "aioring", spec
+    try:
+        engines = parse_engine_specs(
+            args.engine, os.path.join(REPO, "build", "libaioring.so"))
+    except SetupError as e:
+        ap.error(str(e))
+    for name, path in engines.items():
         if not os.path.isfile(path):
-            ap.error("--engine %s: no such file (build first)" % spec)
-        engines[name] = os.path.abspath(path)
+            ap.error("--engine %s: no such file (build first)" % path)
     configs = [c for c in args.configs.split(",") if c]
     configs += [n for n in engines if n not in configs and n != "aioring"]
     for c in configs:
-        if c.split(":")[0] not in tuple(engines) + tuple(BUILTIN):
+        if c.split(":")[0] not in tuple(engines) + tuple(BUILTIN_CONFIGS):
             ap.error("--configs: unknown configuration '%s'" % c)
     try:
         qds = [int(q) for q in args.qd.split(",")]
@@ -162,8 +163,8 @@ def main():
                 if qd >= 128:
                     cmd += ["--iodepth_batch_submit=32",
                             "--iodepth_batch_complete_max=32"]
-                if name in BUILTIN:
-                    cmd += BUILTIN[name]
+                if name in BUILTIN_CONFIGS:
+                    cmd += BUILTIN_CONFIGS[name]
                 else:
                     cmd.append("--ioengine=external:%s" % engines[name])
                 cmd += ["--%s" % kv for kv in opts]
