@@ -22,6 +22,7 @@
 
 #include "compat.h"
 #include "engine.h"
+#include "plant.h"
 
 /* The seed re-polls in-flight counts on a 500 us timer during a reset. */
 #define AIOR_DRAIN_RETRY_NS	500000ull
@@ -778,6 +779,7 @@ static enum fio_q_status fio_aior_queue(struct thread_data *td,
 
 	fio_ro_check(td, io_u);
 	planted_delay();
+	planted_count();
 
 	if (!is_data_ddir(io_u->ddir))
 		return queue_sync(td, ld, io_u);

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Test-only counted plants (never in a release build): a known cost per
+ * request that the A/B's exact counts must catch every time
+ * (perf/sensitivity.py, docs/perf/sensitivity.md).
+ *
+ *   -DAIOR_PLANTED_INSNS=N          N more user-space instructions per
+ *                                   request in the engine's own code
+ *   -DAIOR_PLANTED_SYSCALL_EVERY=K  one more system call (getppid) every
+ *                                   K requests of a job thread
+ *
+ * The timed plant, AIOR_PLANTED_DELAY_NS, is a busy wait in engine.c.
+ */
+#ifndef AIOR_PLANT_H
+#define AIOR_PLANT_H
+
+#if defined(AIOR_PLANTED_SYSCALL_EVERY) && AIOR_PLANTED_SYSCALL_EVERY > 0
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+#define AIOR_PLANT_STR_(x) #x
+#define AIOR_PLANT_STR(x) AIOR_PLANT_STR_(x)
+
+static inline void planted_count(void)
+{
+#if defined(AIOR_PLANTED_INSNS) && AIOR_PLANTED_INSNS > 0
+	/* Exactly N instructions: nops the compiler cannot drop or merge. */
+	__asm__ volatile(".rept " AIOR_PLANT_STR(AIOR_PLANTED_INSNS) "\n\t"
+			 "nop\n\t.endr");
+#endif
+#if defined(AIOR_PLANTED_SYSCALL_EVERY) && AIOR_PLANTED_SYSCALL_EVERY > 0
+	/* Per job thread: fio runs each job's hooks on one thread. */
+	static __thread unsigned int n;
+
+	if (++n % AIOR_PLANTED_SYSCALL_EVERY == 0)
+		syscall(SYS_getppid);
+#endif
+}
+
+#endif /* AIOR_PLANT_H */
