@@ -25,7 +25,6 @@ code adds or removes per request.  Standard library only; needs valgrind.
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -34,53 +33,9 @@ import tempfile
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "perf"))
 sys.dont_write_bytecode = True     # keep the tree free of __pycache__
+from aiorperf.counts import PARTS, parts_of, self_cost_by_object  # noqa: E402
 from aiorperf.plan import BUILTIN_CONFIGS, parse_engine_specs  # noqa: E402
 from aiorperf.util import SetupError  # noqa: E402
-
-PARTS = ["fio", "libaioring.so", "libaio.so", "libc", "other"]
-
-
-def part_of(obj):
-    base = os.path.basename(obj)
-    if base.startswith("libaioring"):
-        return "libaioring.so"
-    if base.startswith("libaio.so"):
-        return "libaio.so"
-    if base == "fio" or base.startswith("fio-"):
-        return "fio"
-    if base.startswith(("libc.so", "ld-linux", "libm.so")):
-        return "libc"
-    return "other"
-
-
-def self_cost_by_object(path):
-    """Instructions spent in each object's own code, from a callgrind.out
-    file: cost lines count for the current ob=, except the one after a
-    calls= line, which is the callee's inclusive cost."""
-    names, costs = {}, {}
-    ob, after_call = "", False
-    with open(path) as f:
-        for line in f:
-            if line.startswith(("ob=", "cob=")):
-                # "ob=(3) /path" names object 3, later "ob=(3)" means it.
-                m = re.match(r"c?ob=(?:\((\d+)\))?\s*(.*)",
-                             line.rstrip("\n"))
-                if m.group(1) and m.group(2):
-                    names[m.group(1)] = m.group(2)
-                if line.startswith("ob="):
-                    ob = names.get(m.group(1), "") if m.group(1) \
-                        else m.group(2)
-            elif line.startswith("calls="):
-                after_call = True
-            elif line[:1].isdigit() or line[:1] in "+-*":
-                if after_call:
-                    after_call = False
-                    continue
-                fields = line.split()
-                if len(fields) > 1:
-                    costs[ob] = costs.get(ob, 0) + int(fields[1])
-    return costs
-
 
 def count(args, cmd, ios, scratch):
     """Instructions of one fio run of @ios requests, by part."""
@@ -92,9 +47,7 @@ def count(args, cmd, ios, scratch):
     if p.returncode:
         sys.exit("insn-per-io: %s failed (exit %d): %s" % (
             " ".join(cmd), p.returncode, p.stderr.strip()[-400:]))
-    parts = dict.fromkeys(PARTS, 0)
-    for ob, cost in self_cost_by_object(out).items():
-        parts[part_of(ob)] += cost
+    parts = parts_of(self_cost_by_object(out))
     os.unlink(out)
     return parts
 

@@ -23,7 +23,8 @@ Keys starting with "_" are comments.  A floor may also carry "config"
 
 import re
 
-from .stats import (DEFAULT_LEVEL, MIN_ROUNDS, cov, median,  # noqa: F401
+from .stats import (DEFAULT_LEVEL, LOOKS, MIN_ROUNDS, cov,  # noqa: F401
+                    median, paired_trimmed_ci,
                     paired_ratio_ci, ratio, ratio_ci)
 
 # Gate metric name -> (sample key, True when higher is better).
@@ -256,10 +257,12 @@ DEFAULT_AB_METRICS = ("iops", "p99", "cpu")
 # Default --max-regression per metric (fractions).  Tail latency and CPU
 # accounting move more from run to run than IOPS do.
 # Measured on a shared 2-vCPU runner: the per-round ratio of a build to
-# itself has a standard deviation of about 3% (IOPS, 2 s runs), so the
-# 90% interval of 5-8 rounds spans about +-2-4%: a threshold below that
-# leaves identical builds INCONCLUSIVE.
-DEFAULT_THRESHOLDS = {"iops": 0.05, "p99": 0.10, "cpu": 0.05}
+# itself has a standard deviation of about 3% (IOPS, 1-2 s runs) when
+# the machine is otherwise idle.  The sequential A/B (stats.LOOKS) runs
+# up to 32 clean rounds, whose 98% interval then spans about +-1.5%:
+# IOPS is judged at 3%, so that a 5% loss is past the threshold with
+# room to spare, and identical builds come out NO CHANGE.
+DEFAULT_THRESHOLDS = {"iops": 0.03, "p99": 0.10, "cpu": 0.05}
 
 
 def parse_thresholds(text, metrics=DEFAULT_AB_METRICS):
@@ -330,18 +333,26 @@ def ab_verdict(est, lo, hi, n, higher_better, threshold,
 
 
 def _by_round(samples, cell, config, key, host=None):
+    """{round: value}; rounds dropped for foreign load are left out."""
     out = {}
     for s in samples:
         if (s.get("cell") == cell and s.get("config") == config
                 and s.get("ok") and s.get(key) is not None
+                and not s.get("dropped")
                 and (host is None or s.get("host", "local") == host)):
             out[s["round"]] = float(s[key])
     return out
 
 
 def evaluate_ab(samples, cells, base, heads, metrics=DEFAULT_AB_METRICS,
-                thresholds=None, level=DEFAULT_LEVEL, host=None):
-    """Judge every head config against base, per cell and metric."""
+                thresholds=None, level=DEFAULT_LEVEL, host=None,
+                sequential=False):
+    """Judge every head config against base, per cell and metric.
+
+    sequential: the statistic of the sequential A/B (stats.py: trimmed
+    mean of log-ratios, Yuen's interval at @level, at least LOOKS[0]
+    rounds); else the bootstrap of the median of a fixed number of rounds.
+    """
     thresholds = thresholds or DEFAULT_THRESHOLDS
     out = []
     for cell in cells:
@@ -352,10 +363,14 @@ def evaluate_ab(samples, cells, base, heads, metrics=DEFAULT_AB_METRICS,
                 b = _by_round(samples, cell, base, key, host)
                 if not h and not b:
                     continue        # neither ran here (e.g. a files cell)
-                st = paired_ratio_ci(h, b, level, seed="%s|%s|%s|%s" % (
-                    cell, head, base, m))
+                if sequential:
+                    st = paired_trimmed_ci(h, b, level)
+                else:
+                    st = paired_ratio_ci(h, b, level, seed="%s|%s|%s|%s"
+                                         % (cell, head, base, m))
                 v, why = ab_verdict(st["estimate"], st["lo"], st["hi"],
-                                    st["n"], hb, thresholds[m])
+                                    st["n"], hb, thresholds[m],
+                                    LOOKS[0] if sequential else MIN_ROUNDS)
                 out.append({
                     "kind": "ab", "cell": cell, "config": head, "vs": base,
                     "metric": m, "label": label, "host": host or "local",
@@ -430,3 +445,74 @@ def verdicts_exit_code(results, strict=False):
     if strict and INCONCLUSIVE in verdicts:
         return 3
     return 0
+
+
+# ---- count verdicts: exact per-request costs (counts.py) ----
+#
+# A count (instructions, system calls, context switches per request) is
+# taken REPS times per build in the same run.  Its noise fence is the
+# A/A spread: the largest max - min over the repeats of any one build.
+# With b and h the medians of base and head, and the change allowed
+# a = max(threshold x b, floor):
+#   INCONCLUSIVE  the fence is wider than a / 2: the count moves between
+#                 identical runs too much to judge a change of size a;
+#   NO CHANGE     |h - b| <= a;
+#   REGRESSION    h - b > a (every count is a cost: more is worse);
+#   IMPROVEMENT   b - h > a.
+# Because the fence is at most a / 2, a verdict past a is at least twice
+# the spread identical runs showed.
+
+def count_verdict(base, head, threshold, floor):
+    """(verdict, details) of one count: base and head are the repeats."""
+    base = [v for v in base if v is not None]
+    head = [v for v in head if v is not None]
+    if not base or not head:
+        return INCONCLUSIVE, {"reason": "%s not counted" % (
+            "base" if not base else "head")}
+    b, h = median(base), median(head)
+    fence = max(max(base) - min(base), max(head) - min(head))
+    allowed = max(threshold * abs(b), floor)
+    d = {"base_value": b, "head_value": h, "fence": fence,
+         "allowed": allowed, "estimate": ratio(h, b) if b else None,
+         "delta": h - b, "reps": min(len(base), len(head))}
+    if min(len(base), len(head)) < 2:
+        return INCONCLUSIVE, dict(d, reason="one repeat: no A/A spread")
+    if fence > allowed / 2:
+        return INCONCLUSIVE, dict(d, reason=(
+            "A/A spread %.4g is over half the change allowed (%.4g)"
+            % (fence, allowed)))
+    if abs(h - b) <= allowed:
+        return NO_CHANGE, dict(d, reason="")
+    if h > b:
+        return REGRESSION, dict(d, reason="%+.4g per request (allowed "
+                                "%.4g; A/A spread %.4g)" % (
+                                    h - b, allowed, fence))
+    return IMPROVEMENT, dict(d, reason="%+.4g per request" % (h - b))
+
+
+def evaluate_counts(rows, cells, base, heads, metrics, thresholds=None):
+    """Judge every head config's counts against base, per cell.
+
+    rows: [{"cell", "config", "rep", <count key>: value per request}].
+    metrics: {key: (label, threshold, floor)} (counts.COUNT_METRICS).
+    thresholds: {key: threshold} overriding the metrics' defaults.
+    """
+    thresholds = thresholds or {}
+    out = []
+    for cell in cells:
+        for head in heads:
+            for key, (label, t, floor) in metrics.items():
+                vals = {cfg: [r.get(key) for r in rows
+                              if r["cell"] == cell and r["config"] == cfg]
+                        for cfg in (base, head)}
+                if not vals[base] and not vals[head]:
+                    continue
+                t = thresholds.get(key, t)
+                v, d = count_verdict(vals[base], vals[head], t, floor)
+                out.append(dict(d, kind="count", cell=cell, config=head,
+                                vs=base, metric=key, label=label,
+                                host="local", higher_better=False,
+                                threshold=t, abs_floor=floor, verdict=v,
+                                base_values=vals[base],
+                                head_values=vals[head]))
+    return out

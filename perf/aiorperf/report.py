@@ -482,8 +482,9 @@ def junit_xml(groups, failures=(), strict=False, suite="libaioring-perf",
         ts = ET.SubElement(root, "testsuite", name="%s.%s" % (suite, gname))
         cnt = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         for r in results:
-            cls, name, verdict, msg = (_floor_case(r) if "floor" in r
-                                       else _verdict_case(r))
+            cls, name, verdict, msg = (
+                _count_case(r) if r.get("kind") == "count" else
+                _floor_case(r) if "floor" in r else _verdict_case(r))
             tc = ET.SubElement(ts, "testcase", classname=cls, name=name,
                                time="0")
             cnt["tests"] += 1
@@ -599,3 +600,79 @@ def render_gnuplot(outdir, name, what):
         break
     return None, "%s skipped: gnuplot exit %d: %s" % (
         what, p.returncode, p.stderr.strip()[-300:])
+
+
+# ---- exact counts (counts.py, gate.evaluate_counts) ----
+
+def f_count(v):
+    """A per-request count: whole instructions, calls to 4 decimals."""
+    if v is None:
+        return "-"
+    return "%.0f" % v if abs(v) >= 100 else "%.4f" % v
+
+
+def count_rows(results):
+    return [{
+        "cell": r["cell"], "compare": _vs(r), "count": r["metric"],
+        "base": f_count(r.get("base_value")),
+        "head": f_count(r.get("head_value")),
+        "change": ("-" if r.get("delta") is None else
+                   "%+.4g" % r["delta"] + (
+                       "" if not r.get("base_value") else
+                       " (%+.2f%%)" % (100.0 * r["delta"] / r["base_value"]))),
+        "fence": f_count(r.get("fence")),
+        "allowed": f_count(r.get("allowed")),
+        "verdict": r["verdict"] + (" (%s)" % r["reason"]
+                                   if r.get("reason") and
+                                   r["verdict"] != NO_CHANGE else "")}
+        for r in results]
+
+
+COUNT_HEAD = [("cell", "cell"), ("compare", "compare"), ("count", "count"),
+              ("base", "base"), ("head", "head"), ("change", "change"),
+              ("fence", "A/A spread"), ("allowed", "allowed"),
+              ("verdict", "verdict")]
+
+
+def count_text(results):
+    rows = count_rows(results)
+    if not rows:
+        return "(nothing counted)\n"
+    w = {n: max(len(t), *(len(r[n]) for r in rows)) for n, t in COUNT_HEAD}
+    lines = ["  ".join(t.ljust(w[n]) for n, t in COUNT_HEAD).rstrip()]
+    for r in rows:
+        lines.append("  ".join(r[n].ljust(w[n])
+                               for n, _ in COUNT_HEAD).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def count_md(results):
+    rows = count_rows(results)
+    if not rows:
+        return "_nothing counted_\n"
+    right = ("base", "head", "change", "fence", "allowed")
+    out = ["| " + " | ".join(t for _, t in COUNT_HEAD) + " |",
+           "|" + "|".join("---:" if n in right else "---"
+                          for n, _ in COUNT_HEAD) + "|"]
+    for r in rows:
+        v = dict(r, cell="`%s`" % r["cell"])
+        if r["verdict"].startswith(REGRESSION):
+            v["verdict"] = "**%s**" % r["verdict"]
+        out.append("| " + " | ".join(v[n].replace("|", "\\|")
+                                     for n, _ in COUNT_HEAD) + " |")
+    return "\n".join(out) + "\n"
+
+
+def _count_case(r):
+    cls = "count.%s" % r["cell"]
+    name = "%s %s" % (_vs(r), r["metric"])
+    msg = ("%s: %s per request, %s %s vs %s %s (change %s, allowed %s, A/A "
+           "spread %s over %s repeat(s))%s" % (
+               r["verdict"], r["label"], r["config"],
+               f_count(r.get("head_value")), r["vs"],
+               f_count(r.get("base_value")),
+               "-" if r.get("delta") is None else "%+.4g" % r["delta"],
+               f_count(r.get("allowed")), f_count(r.get("fence")),
+               r.get("reps", 0),
+               " (%s)" % r["reason"] if r.get("reason") else ""))
+    return cls, name, r["verdict"], msg
