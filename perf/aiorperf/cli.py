@@ -52,9 +52,11 @@ import time
 
 from .gate import (MIN_ROUNDS, DEFAULT_AB_METRICS, DEFAULT_MAX_COV, DEFAULT_THRESHOLDS,
                    AB_METRICS, FAIL, INCONCLUSIVE, REGRESSION, evaluate_ab,
-                   evaluate_baseline, evaluate_gate, needed_runs,
+                   evaluate_baseline, evaluate_counts, evaluate_gate,
+                   needed_runs,
                    normalize_floors, parse_cell_key, parse_thresholds,
                    verdicts_exit_code)
+from . import counts as cnt
 from . import history as hist
 from .plan import (DEFAULT_CONFIGS, FULL, QUICK_CELLS, BATCH, BATCH_QD,
                    build_cells, cell_configs, config_engine,
@@ -62,9 +64,10 @@ from .plan import (DEFAULT_CONFIGS, FULL, QUICK_CELLS, BATCH, BATCH_QD,
                    order_cells, parse_configs, parse_engine_specs,
                    validate_cell)
 from . import report as rep
-from .run import (FOREIGN_CPU_LIMIT, build_tio, ceiling_applies,
+from .run import (FOREIGN_CPU_LIMIT, Rounds, build_tio, ceiling_applies,
                   cleanup_target, environment, new_target, prepare_target,
                   run_all)
+from .stats import DEFAULT_LEVEL, LOOK_LEVEL, LOOKS
 from .util import (PROGRESS, Interrupted, SetupError, cmd_out, csv_list,
                    fmt_secs, human_size, loud, notice, parse_size)
 
@@ -74,7 +77,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(
 EXIT_PASS, EXIT_REGRESSION, EXIT_SETUP, EXIT_INCONCLUSIVE, EXIT_INTR = \
     0, 1, 2, 3, 130
 EXIT_GATE_FAIL, EXIT_RUN_FAIL = EXIT_REGRESSION, EXIT_SETUP
-AB_ROUNDS = 5           # default rounds when builds are A/B-compared
+AB_ROUNDS = 5           # default rounds when baselines are saved or judged
+AB_BUDGET = 300.0       # default --budget of an A/B of builds, seconds
 SUBCOMMANDS = ("run", "history", "baseline")
 
 # Re-exported for callers of the old single-file module.
@@ -114,10 +118,17 @@ def judge(st):
     base, heads = ab_roles(st["configs"], args.engines)
     if base and heads and smp:
         st["ab"] = []
+        seq = bool(args.budget)
         for h in judge_hosts(smp):
             st["ab"] += evaluate_ab(smp, st["cells"], base, heads,
-                                    args.metrics, args.thresholds, host=h)
+                                    args.metrics, args.thresholds, host=h,
+                                    level=LOOK_LEVEL if seq else
+                                    DEFAULT_LEVEL, sequential=seq)
         st["ab_roles"] = {"base": base, "heads": heads}
+    if st.get("count_rows"):
+        st["count_verdicts"] = evaluate_counts(
+            st["count_rows"], st["cells"], base, heads, cnt.COUNT_METRICS,
+            args.count_thresholds)
     if st.get("baseline_doc") is not None and smp:
         bdoc = st["baseline_doc"]
         pairs = hist.baseline_pairs(st["configs"], bdoc.get("configs", []))
@@ -139,12 +150,35 @@ def judge(st):
         st["baseline_pairs"] = pairs
 
 
+def rounds_of(st):
+    """The round plan: fixed, or the sequential A/B's."""
+    args = st["args"]
+    base, heads = ab_roles(st["configs"], args.engines)
+    judged = tuple([base] + heads) if heads else ()
+
+    def decide(st_):
+        prim = [s for s in st_["samples"]
+                if rep.host_of(s) in rep.PRIMARY_HOSTS]
+        res = evaluate_ab(prim, st_["cells"], base, heads, args.metrics,
+                          args.thresholds, level=LOOK_LEVEL,
+                          sequential=True)
+        return bool(res) and all(r["verdict"] != INCONCLUSIVE for r in res)
+    r = Rounds(fixed=args.rounds, budget=args.budget, judged=judged,
+               balanced=bool(judged), decide=decide,
+               seed=int(time.time()) if judged else 0)
+    st["rounds_log"] = r.log
+    st["settings"]["seed"] = r.seed
+    return r
+
+
 def verdict_groups(st):
     g = []
     if st.get("gate") is not None:
         g.append(("floors", st["gate"]))
     if st.get("ab") is not None:
         g.append(("ab", st["ab"]))
+    if st.get("count_verdicts") is not None:
+        g.append(("counts", st["count_verdicts"]))
     if st.get("baseline") is not None:
         g.append(("baseline", st["baseline"]))
     return g
@@ -182,6 +216,11 @@ def write_outputs(st):
         head = "\nA/B: %s vs %s (max regression %s):\n" % (
             ", ".join(r["heads"]), r["base"], thresholds_text(args))
         t = rep.verdict_text(st["ab"])
+        print(head + t, end="")
+        extra_txt += head + t
+    if st.get("count_verdicts") is not None:
+        head = "\nexact counts per request (%s):\n" % counts_text(st)
+        t = rep.count_text(st["count_verdicts"])
         print(head + t, end="")
         extra_txt += head + t
     if st.get("baseline") is not None:
@@ -233,6 +272,14 @@ def write_outputs(st):
           % (out, "".join(", " + os.path.basename(c) for c in charts)))
 
 
+def counts_text(st):
+    args = st["args"]
+    return ("callgrind and strace over the job threads, fio's ctx; "
+            "thresholds %s" % ", ".join(
+                "%s %g%%" % (k, 100 * args.count_thresholds.get(k, v[1]))
+                for k, v in cnt.COUNT_METRICS.items()))
+
+
 def thresholds_text(args):
     return ", ".join("%s %.0f%%" % (m, args.thresholds[m] * 100)
                      for m in args.metrics)
@@ -254,6 +301,8 @@ def results_doc(st, summary, by_host):
         "summary": summary,
         "gate": st.get("gate"),
         "ab": st.get("ab"), "ab_roles": st.get("ab_roles"),
+        "counts": st.get("count_rows"),
+        "count_verdicts": st.get("count_verdicts"),
         "baseline": st.get("baseline"),
         "samples": st["samples"],
         "charts": st.get("charts", []),
@@ -290,7 +339,8 @@ def markdown(st, summary, by_host):
             ", ".join(st["ab_roles"]["heads"]), st["ab_roles"]["base"])
     lines = ["## " + title, ""]
     for name, res, banner in (
-            ("ab", st.get("ab"), "A/B"),
+            ("ab", st.get("ab"), "A/B timed"),
+            ("counts", st.get("count_verdicts"), "A/B counts"),
             ("baseline", st.get("baseline"),
              "baseline %s" % args.against_baseline)):
         if res is not None:
@@ -336,6 +386,14 @@ def markdown(st, summary, by_host):
             rep.verdict_md(st["ab"])]
         if "ab.png" in st.get("charts", []):
             lines += ["![A/B changes](ab.png)", ""]
+    if st.get("count_verdicts") is not None:
+        lines += ["", "### Exact counts per request", "",
+                  "Each build counted %d times in this run (%s); a count "
+                  "is judged against the larger of its threshold and its "
+                  "floor, and is inconclusive only when the spread between "
+                  "the repeats of one build (A/A) is over half of that."
+                  % (args.count_reps, counts_text(st)), "",
+                  rep.count_md(st["count_verdicts"])]
     if st.get("baseline") is not None:
         ab = st.get("baseline_doc") or {}
         lines += ["", "### Against baseline `%s`" % args.against_baseline,
@@ -426,9 +484,28 @@ def parse_args(argv):
                    help="CI size: %s; 3 rounds of 2 s + 0.5 s ramp"
                         % ", ".join(QUICK_CELLS))
     g.add_argument("--rounds", type=int, default=None,
-                   help="interleaved rounds (default 3; %d when builds "
-                        "are A/B-compared or baselines saved or judged: "
-                        "no verdict below %d)" % (AB_ROUNDS, MIN_ROUNDS))
+                   help="interleaved rounds, a fixed number (default 3; "
+                        "%d when baselines are saved or judged: no verdict "
+                        "below %d).  An A/B of builds adds rounds until "
+                        "it is decisive instead: see --budget"
+                        % (AB_ROUNDS, MIN_ROUNDS))
+    g.add_argument("--budget", type=parse_duration, default=None,
+                   metavar="TIME",
+                   help="A/B of builds: add rounds (balanced random order, "
+                        "rounds where a build shared the machine dropped "
+                        "and run again) until every verdict is decisive, "
+                        "at most %d clean rounds, looked at after %s, or "
+                        "until one more round would overrun TIME (e.g. "
+                        "5m, 90s; default %s for an A/B unless --rounds "
+                        "is given, with --quick too)" % (
+                            LOOKS[-1], ", ".join(map(str, LOOKS)),
+                            fmt_secs(AB_BUDGET)))
+    g.add_argument("--pin", choices=["auto", "off"], default="auto",
+                   help="auto (default): in an A/B of builds, without "
+                        "--cpus-allowed, pin the fio jobs to the last CPUs "
+                        "of this process's set when it has more CPUs than "
+                        "a cell has jobs (less migration noise; the other "
+                        "CPUs keep fio's helper threads and the rest)")
     g.add_argument("--runtime", type=float, default=None,
                    help="seconds per run (default 5; --quick 2)")
     g.add_argument("--ramp-time", "--ramp_time", dest="ramp_time",
@@ -480,6 +557,29 @@ def parse_args(argv):
     g.add_argument("--metrics", type=csv_list, default=None,
                    help="metrics judged by A/B and baseline verdicts "
                         "(default %s)" % ",".join(DEFAULT_AB_METRICS))
+    g.add_argument("--no-counts", dest="counts", action="store_false",
+                   default=True,
+                   help="with two or more engine builds, skip the exact "
+                        "counts (instructions, system calls and context "
+                        "switches per request, judged exactly; on by "
+                        "default: valgrind and strace needed)")
+    g.add_argument("--counts-only", action="store_true",
+                   help="an A/B of builds by the exact counts alone: no "
+                        "timed rounds (a minute or two; for a quick CI "
+                        "check of the engine's own cost)")
+    g.add_argument("--count-reps", type=int, default=cnt.DEFAULT_REPS,
+                   metavar="N", help="repeats of every count per build, "
+                   "whose spread is the A/A noise fence (default %d)"
+                   % cnt.DEFAULT_REPS)
+    g.add_argument("--count-ios", type=int, default=cnt.DEFAULT_IOS,
+                   metavar="N", help="requests per job of a count run "
+                   "(and 2N for the second; default %d)" % cnt.DEFAULT_IOS)
+    g.add_argument("--count-threshold", default=None, metavar="PCT",
+                   help=("per count, e.g. insn_engine=0.5%,sys_total=1% "
+                         "(defaults: " + ", ".join(
+                             "%s=%g%%" % (k, v[1] * 100)
+                             for k, v in cnt.COUNT_METRICS.items()) +
+                         ")").replace("%", "%%"))
     g = p.add_argument_group("baselines")
     g.add_argument("--save-baseline", metavar="NAME",
                    help="store this run as baseline NAME (needs libaio in "
@@ -521,8 +621,16 @@ def parse_args(argv):
         iter(args.engines.values()))
     judged = len(named_engines(args.engines)) >= 2 or bool(
         args.save_baseline or args.against_baseline)
+    ab = len(named_engines(args.engines)) >= 2
+    if args.budget is not None and args.rounds is not None:
+        p.error("--budget and --rounds exclude each other")
+    if args.budget is None and args.rounds is None and ab:
+        args.budget = AB_BUDGET
+    if args.budget is not None and not ab:
+        p.error("--budget needs an A/B of builds (two --engine NAME=PATH)")
     if args.rounds is None:
-        args.rounds = AB_ROUNDS if judged else 3
+        args.rounds = LOOKS[0] if args.budget else (
+            AB_ROUNDS if judged else 3)
     if args.runtime is None:
         args.runtime = 2.0 if args.quick else 5.0
     if args.ramp_time is None:
@@ -547,6 +655,18 @@ def parse_args(argv):
             if args.max_regression else dict(DEFAULT_THRESHOLDS)
     except ValueError as e:
         p.error(str(e))
+    try:
+        args.count_thresholds = parse_count_thresholds(
+            args.count_threshold)
+    except ValueError as e:
+        p.error(str(e))
+    if args.count_reps < 1 or args.count_ios < 100:
+        p.error("--count-reps >= 1, --count-ios >= 100")
+    if args.counts_only and (not ab or not args.counts):
+        p.error("--counts-only needs an A/B of builds (two --engine "
+                "NAME=PATH) and the counts (not --no-counts)")
+    if args.counts_only:
+        args.ceiling = False
     args.baseline_dir = args.baseline_dir or hist.default_baseline_dir()
     for name in (args.save_baseline, args.against_baseline):
         if name is not None:
@@ -565,6 +685,30 @@ def parse_args(argv):
         if args.ceiling:
             args.ceiling = False        # t/io_uring runs only here
     return args
+
+
+def parse_duration(text):
+    """"5m", "90s", "300" (seconds), "1h" -> seconds."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text or "")
+    if not m or float(m.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(
+            "%r: want a duration such as 5m, 90s or 300" % text)
+    return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[
+        m.group(2)]
+
+
+def parse_count_thresholds(text):
+    """"insn_engine=0.5%,sys_total=1%" -> {key: fraction}."""
+    out = {}
+    for part in [t for t in (text or "").split(",") if t.strip()]:
+        k, sep, v = part.partition("=")
+        k = k.strip()
+        if not sep or k not in cnt.COUNT_METRICS:
+            raise ValueError("--count-threshold %r: want COUNT=PCT with "
+                             "COUNT one of %s" % (part, ", ".join(
+                                 cnt.COUNT_METRICS)))
+        out[k] = parse_thresholds(v, ["iops"])["iops"]
+    return out
 
 
 def main(argv=None):
@@ -640,6 +784,19 @@ def setup(args):
     if not fio_path:
         raise SetupError("fio binary %r not found" % args.fio)
     args.fio = fio_path
+    if heads and args.pin == "auto" and not args.cpus_allowed \
+            and not args.hosts:
+        cpus = sorted(os.sched_getaffinity(0))
+        jobs = max(parse_cell_key(c)["jobs"] for c in cells)
+        if len(cpus) > jobs:
+            args.cpus_allowed = ",".join(map(str, cpus[-jobs:]))
+            notice("A/B: fio jobs pinned to CPU %s (--pin off to not)"
+                   % args.cpus_allowed)
+    # Exact counts in every A/B of builds (not through --client: the
+    # counting tools run here).
+    args.counter = None
+    if args.counts and heads and not args.hosts and not args.dry_run:
+        args.counter = cnt.Counter(ios=args.count_ios, reps=args.count_reps)
     return configs, cells, floors, used
 
 
@@ -695,8 +852,14 @@ def run_main(argv):
         if heads:
             print("A/B: %s judged against %s (%s)" % (
                 ", ".join(heads), base, thresholds_text(args)))
-        print("rounds: %d, runtime %gs, ramp %gs" % (
-            args.rounds, args.runtime, args.ramp_time))
+        if args.budget:
+            print("rounds: %d..%d clean, looked at after %s, within a "
+                  "budget of %s; runtime %gs, ramp %gs" % (
+                      LOOKS[0], LOOKS[-1], ", ".join(map(str, LOOKS)),
+                      fmt_secs(args.budget), args.runtime, args.ramp_time))
+        else:
+            print("rounds: %d, runtime %gs, ramp %gs" % (
+                args.rounds, args.runtime, args.ramp_time))
         for cell in cells:
             for cfg in cell_configs(cell, configs):
                 print("%s %s: %s" % (cell, cfg, " ".join(
@@ -725,7 +888,11 @@ def run_main(argv):
                        "max_regression": args.thresholds,
                        "metrics": args.metrics,
                        "cpus_allowed": args.cpus_allowed,
-                       "order": "rotating by round"}}
+                       "order": "balanced random blocks (A B | B A)"
+                       if args.budget else "rotating by round",
+                       "budget_s": args.budget,
+                       "looks": list(LOOKS) if args.budget else None,
+                       "look_level": LOOK_LEVEL if args.budget else None}}
     rc = 0
     tio = None
     try:
@@ -766,7 +933,12 @@ def run_main(argv):
             except remote.RemoteError as e:
                 raise SetupError(str(e))
             PROGRESS.clear()
-        rc = run_all(st, tio)
+        if not args.counts_only:
+            rc = run_all(st, tio, rounds_of(st))
+            st["notes"] += st.get("rounds_log") or []
+        if args.counter:
+            base, heads = ab_roles(st["configs"], args.engines)
+            st["count_rows"] = cnt.run_counts(st, base, heads, args.counter)
     except SetupError as e:
         print("compare: error: %s" % e, file=sys.stderr)
         rc = EXIT_SETUP

@@ -134,6 +134,22 @@ def round_order(items, rnd):
     return items[k:] + items[:k]
 
 
+def balanced_order(items, rnd, seed=0):
+    """The order of a round in an A/B of builds: random, and mirrored.
+
+    Rounds go in blocks of two: the first of a block runs the items in
+    a random order (seeded by the block and @seed, so a run can be
+    repeated), the second in the reverse of it.  Over a block, every
+    pair of items runs once each way round (A B | B A for two builds):
+    a drift inside a block, a warm cache, the previous run's leftovers,
+    all cancel out of the pair's ratio, and no position is favoured.
+    """
+    import random
+    items = list(items)
+    random.Random("%s|%d" % (seed, (rnd - 1) // 2)).shuffle(items)
+    return items if rnd % 2 else items[::-1]
+
+
 def build_cells(args):
     """Ordered list of cell keys; files cells follow their base cell."""
     dims = {"rw": args.rw, "bs": args.bs, "qd": args.qd, "jobs": args.jobs}

@@ -16,10 +16,12 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 
 from .gate import parse_cell_key
-from .plan import (BATCH, READ_RW, WRITE_RW, cell_configs, fio_cmd,
-                   round_order)
+from .plan import (BATCH, READ_RW, WRITE_RW, balanced_order, cell_configs,
+                   fio_cmd, round_order)
+from .stats import LOOKS
 from . import report as rep
 from .report import CEILING
 from .util import (PROGRESS, Interrupted, SetupError, cmd_out, fmt_secs,
@@ -493,7 +495,58 @@ def runner_class(env):
                                     "nproc")}
 
 
-def run_all(st, tio):
+@dataclass
+class Rounds:
+    """How many rounds a run takes, and in what order.
+
+    fixed:    without a budget, the clean rounds wanted (--rounds);
+    budget:   seconds; set, rounds are added until decide() says every
+              verdict is decisive at a look (stats.LOOKS), the budget
+              would be overrun by one more round, or LOOKS[-1] clean
+              rounds are in;
+    judged:   the A/B's builds: a round of a cell in which one of them
+              shared the machine (foreign CPU or another fio) is dropped
+              from the verdicts and run again; empty: nothing dropped;
+    balanced: order each round by plan.balanced_order (else rotate);
+    seed:     of the balanced order.
+    """
+    fixed: int
+    budget: float = None
+    judged: tuple = ()
+    balanced: bool = False
+    seed: int = 0
+    decide: object = None
+    looks: tuple = LOOKS
+    log: list = field(default_factory=list)
+
+
+def clean_rounds(samples, cells, judged):
+    """Fewest rounds, over cells, in which every judged config ran clean."""
+    if not judged:
+        return None
+    n = []
+    for cell in cells:
+        per = {}
+        for s in samples:
+            if s["cell"] == cell and s["config"] in judged and s.get("ok") \
+                    and not s.get("dropped"):
+                per.setdefault(s["round"], set()).add(s["config"])
+        n.append(sum(1 for v in per.values() if len(v) == len(judged)))
+    return min(n) if n else 0
+
+
+def drop_busy(samples, rnd, judged):
+    """Mark the samples of a round's cells where a judged build shared
+    the machine; returns the cells dropped."""
+    busy = {s["cell"] for s in samples if s["round"] == rnd
+            and s["config"] in judged and s.get("contended")}
+    for s in samples:
+        if s["round"] == rnd and s["cell"] in busy:
+            s["dropped"] = True
+    return sorted(busy)
+
+
+def run_all(st, tio, rounds):
     args, target = st["args"], st["target"]
     plan = []
     for cell in st["cells"]:
@@ -511,27 +564,36 @@ def run_all(st, tio):
             plan.append((cell, CEILING))
     for s in st["skipped"]:
         notice("skipped " + s)
-    total = len(plan) * args.rounds
     est = args.runtime + args.ramp_time + 0.5
     dead = set()            # (cell, config) that failed: not run again
     seq = 0
     durations = []
     last = "-"
     cells = list(dict.fromkeys(c for c, _ in plan))
-    for rnd in range(1, args.rounds + 1):
-        # Cells in order; inside a cell the configs rotate round by round.
+    t_start = time.monotonic()
+    looks_done = 0
+    rnd = 0
+    while True:
+        rnd += 1
+        # Cells in order; inside a cell the configs rotate round by round,
+        # or in an A/B of builds go in mirrored random blocks.
         order = []
         for cell in cells:
-            order += round_order([p for p in plan if p[0] == cell], rnd)
+            items = [p for p in plan if p[0] == cell]
+            order += (balanced_order(items, rnd, rounds.seed)
+                      if rounds.balanced else round_order(items, rnd))
+        total = len(plan) * max(rnd, rounds.fixed)
         for cell, cfg in order:
             seq += 1
             if (cell, cfg) in dead:
                 continue
             left = total - seq + 1
             per = (sum(durations) / len(durations)) if durations else est
-            label = "[%d/%d] round %d/%d  %s  %-10s (last: %s)  ETA %s" % (
-                seq, total, rnd, args.rounds, cell, cfg, last,
-                fmt_secs(per * left))
+            label = "[%d/%d] round %d  %s  %-10s (last: %s)  %s" % (
+                seq, total, rnd, cell, cfg, last,
+                "budget left %s" % fmt_secs(rounds.budget - (
+                    time.monotonic() - t_start)) if rounds.budget else
+                "ETA %s" % fmt_secs(per * left))
             remote = bool(getattr(args, "clients", None))
             # With --client our own fio servers may run here: other fio
             # processes and foreign CPU say nothing about the hosts.
@@ -576,9 +638,53 @@ def run_all(st, tio):
                       file=sys.stderr)
                 continue
             last = "%s %s IOPS" % (cfg, rep.f_iops(sample["iops"]))
-            PROGRESS.done_line("[%d/%d] round %d/%d  %s  %-10s %s IOPS" % (
-                seq, total, rnd, args.rounds, cell, cfg,
-                rep.f_iops(sample["iops"])))
+            PROGRESS.done_line("[%d/%d] round %d  %s  %-10s %s IOPS%s" % (
+                seq, total, rnd, cell, cfg,
+                rep.f_iops(sample["iops"]),
+                "  (busy: %.2f cores)" % sample["foreign_cpu"]
+                if busy else ""))
+        if not rounds.judged:
+            if rnd >= rounds.fixed:
+                break
+            continue
+        dropped = drop_busy(st["samples"], rnd, rounds.judged)
+        if dropped:
+            msg = "round %d dropped for %s: a judged build shared the " \
+                "machine; run again" % (rnd, ", ".join(dropped))
+            notice(msg)
+            rounds.log.append(msg)
+        clean = clean_rounds(st["samples"], cells, rounds.judged)
+        if rounds.budget is None:
+            # Fixed rounds; a dropped round is run again, once over.
+            if clean >= rounds.fixed or rnd >= 2 * rounds.fixed:
+                break
+            continue
+        spent = time.monotonic() - t_start
+        per_round = spent / rnd
+        end = (spent + per_round > rounds.budget
+               or clean >= rounds.looks[-1])
+        if clean >= rounds.looks[min(looks_done, len(rounds.looks) - 1)] \
+                or end:
+            looks_done += 1
+            decisive = rounds.decide(st)
+            rounds.log.append("look %d after %d clean round(s), %s: %s" % (
+                looks_done, clean, fmt_secs(spent),
+                "decisive" if decisive else "not yet decisive"))
+            PROGRESS.done_line("A/B look %d: %d clean round(s), %s" % (
+                looks_done, clean, "every verdict decisive: stop"
+                if decisive else "not yet decisive"))
+            if decisive or end or looks_done >= len(rounds.looks):
+                break
+    if rounds.judged:
+        need = rounds.looks[0] if rounds.budget else rounds.fixed
+        if clean_rounds(st["samples"], cells, rounds.judged) < need and \
+                any(s.get("dropped") for s in st["samples"]):
+            for s in st["samples"]:
+                s.pop("dropped", None)
+            msg = ("fewer than %d clean rounds: the dropped rounds are "
+                   "judged too (the machine stayed busy)" % need)
+            loud(msg)
+            rounds.log.append(msg)
     PROGRESS.clear()
     return 0
 

@@ -188,3 +188,68 @@ def step_changes(values, min_step=0.05, min_t=3.0, noise=None):
 
     search(0, len(vals))
     return sorted(out)
+
+
+# ---- the sequential A/B: a trimmed mean of log-ratios, looked at a few
+# times ----
+#
+# A timed A/B of builds adds rounds until its verdicts are decisive or its
+# time budget is spent (run.py).  Its statistic, per cell and metric:
+#   x_i = log(head_i / base_i), one per clean paired round;
+#   estimate = exp(10% trimmed mean of x): a round hit by a slow spell on
+#     one side only moves it little, unlike a plain mean;
+#   CI = Yuen's interval: trimmed mean +- t(df) x s_w / ((1 - 2g) sqrt n),
+#     s_w the winsorized standard deviation, df = n - 2 floor(g n) - 1.
+# The verdict may be read at up to len(LOOKS) looks (after LOOKS[j] clean
+# rounds, or earlier when the budget ends); each look uses the level
+# 1 - (1 - FAMILY_LEVEL) / len(LOOKS), so by Bonferroni the chance that
+# any look errs is at most 1 - FAMILY_LEVEL over the whole run (5% on each
+# side).  The verdict rule itself (gate.ab_verdict) is unchanged.
+
+LOOKS = (6, 9, 14, 21, 32)
+FAMILY_LEVEL = 0.90
+LOOK_LEVEL = 1 - (1 - FAMILY_LEVEL) / len(LOOKS)
+TRIM = 0.1
+
+
+def t_quantile(p, df):
+    """Student's t quantile, by the Cornish-Fisher series in 1/df
+    (Abramowitz & Stegun 26.7.5): within 0.5% of the exact value for
+    df >= 3 and p <= 0.995 (t(0.99, 3): 4.523 for 4.541)."""
+    z = statistics.NormalDist().inv_cdf(p)
+    if df <= 0:
+        return math.inf
+    z2 = z * z
+    g1 = (z2 + 1) * z / 4
+    g2 = ((5 * z2 + 16) * z2 + 3) * z / 96
+    g3 = (((3 * z2 + 19) * z2 + 17) * z2 - 15) * z / 384
+    g4 = ((((79 * z2 + 776) * z2 + 1482) * z2 - 1920) * z2 - 945) * z / 92160
+    return z + g1 / df + g2 / df ** 2 + g3 / df ** 3 + g4 / df ** 4
+
+
+def trimmed_log_ci(ratios, level, trim=TRIM):
+    """(estimate, lo, hi) of the ratios' trimmed geometric mean, by Yuen's
+    interval on log-ratios; (None, None, None) below 3 ratios."""
+    x = sorted(math.log(r) for r in ratios if r and r > 0)
+    n = len(x)
+    if n < 3:
+        return None, None, None
+    g = int(math.floor(trim * n))
+    h = n - 2 * g
+    tm = statistics.fmean(x[g:n - g])
+    w = [x[g]] * g + x[g:n - g] + [x[n - g - 1]] * g
+    sw = statistics.stdev(w)
+    se = sw / ((1 - 2.0 * g / n) * math.sqrt(n))
+    q = t_quantile(1 - (1 - level) / 2, h - 1)
+    return math.exp(tm), math.exp(tm - q * se), math.exp(tm + q * se)
+
+
+def paired_trimmed_ci(a, b, level=LOOK_LEVEL):
+    """paired_ratio_ci's dict, with the sequential A/B's statistic."""
+    pr = paired_ratios(a, b)
+    vals = [v for _, v in pr]
+    est, lo, hi = trimmed_log_ci(vals, level)
+    return {"n": len(vals), "ratios": vals, "estimate": est, "lo": lo,
+            "hi": hi, "level": level,
+            "ratio_of_medians": ratio(median(a.values()),
+                                      median(b.values()))}

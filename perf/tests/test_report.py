@@ -176,7 +176,7 @@ class ExitCodes(unittest.TestCase):
             self.assertEqual(rc, 0, argv)
             self.assertIn("usage:", out)
         rc, out, _ = self.run_cli("--help")
-        self.assertIn("iops=5%,p99=10%,cpu=5%", out)
+        self.assertIn("iops=3%,p99=10%,cpu=5%", out)
         self.assertIn("Exit status", out)
 
     def test_dry_run_names_the_ab_roles(self):
@@ -188,7 +188,20 @@ class ExitCodes(unittest.TestCase):
         self.assertIn("configs: base, head, libaio, io_uring", out)
         self.assertIn("A/B: head judged against base (iops 4%, p99 10%, "
                       "cpu 5%)", out)
+        self.assertIn("rounds: 6..32 clean, looked at after 6, 9, 14, 21, "
+                      "32, within a budget of 5m00s", out)
+        self.assertIn("--cpus_allowed=", out)
+        rc, out, _ = self.run_cli("--engine", "base=/bin/true", "--engine",
+                                  "head=/bin/true", "--quick", "--rounds",
+                                  "5", "--pin", "off", "--dry-run")
+        self.assertEqual(rc, 0)
         self.assertIn("rounds: 5,", out)
+        self.assertNotIn("--cpus_allowed=", out)
+        rc, _, err = self.run_cli("--engine", "base=/bin/true", "--engine",
+                                  "head=/bin/true", "--rounds", "5",
+                                  "--budget", "5m", "--dry-run")
+        self.assertEqual(rc, 2)
+        self.assertIn("exclude each other", err)
 
     def test_history_and_baseline_subcommand_errors_exit_2(self):
         with tempfile.TemporaryDirectory() as d:
