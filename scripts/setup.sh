@@ -28,6 +28,9 @@ PKGS=(build-essential cmake pkg-config fio libaio-dev check python3
 # so every fio is configured alike; the package test: dpkg-shlibdeps
 # (dpkg-dev, above) and apt-get.
 PKGS+=(zlib1g-dev)
+# The exact counts of every A/B of builds (perf/aiorperf/counts.py):
+# instructions by callgrind, system calls by strace.
+PKGS+=(valgrind strace)
 # Only for some tests (FUSE fault file system, libFuzzer, valgrind): a
 # host without them skips those tests and says so.
 TEST_PKGS=(libfuse3-dev fuse3 clang libclang-rt-dev valgrind

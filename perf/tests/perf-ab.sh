@@ -63,10 +63,21 @@ doc = json.load(open(os.path.join(out, "results.json")))
 ab = [e for e in doc.get("ab") or [] if e["config"] == "head" and e["vs"] == "base"]
 assert {e["metric"] for e in ab} >= {"iops", "p99", "cpu"}, ab
 assert all(e["n"] == 3 for e in ab), [e["n"] for e in ab]
-cases = ET.parse(os.path.join(out, "junit.xml")).getroot().iter("testcase")
-assert len(list(cases)) >= 3
-print("ok  : results.json has head-vs-base verdicts (%s); junit.xml parses"
-      % ", ".join("%s %s" % (e["metric"], e["verdict"]) for e in ab))
+cv = [e for e in doc.get("count_verdicts") or []
+      if e["config"] == "head" and e["vs"] == "base"]
+assert {e["metric"] for e in cv} >= {"insn_engine", "sys_total", "ctx"}, cv
+ie = next(e for e in cv if e["metric"] == "insn_engine")
+assert ie["base_value"] > 50 and ie["head_value"] > 50, ie
+cases = list(ET.parse(os.path.join(out, "junit.xml")).getroot()
+             .iter("testcase"))
+assert len(cases) >= 3 + len(cv)
+assert any(c.get("classname", "").startswith("count.") for c in cases)
+summary = open(os.path.join(out, "summary.md")).read()
+assert "Exact counts per request" in summary
+print("ok  : results.json has head-vs-base verdicts (%s) and counts "
+      "(engine instructions %.0f -> %.0f: %s); junit.xml parses"
+      % (", ".join("%s %s" % (e["metric"], e["verdict"]) for e in ab),
+         ie["base_value"], ie["head_value"], ie["verdict"]))
 PY
 [ "$(git -C "$repo" worktree list | wc -l)" = "$wt_before" ] ||
 	fail "scratch worktrees left behind: $(git -C "$repo" worktree list)"
