@@ -16,8 +16,12 @@
 #    before any run.  The worktrees are removed again on every exit.
 # 3. This checkout's perf/compare.py runs the A/B:
 #        --engine base=<BASE build> --engine head=<HEAD build> [arguments]
-#    and its exit status is this script's: 0 no regression, 1 regression,
-#    2 usage / set-up error / fio failed, 3 inconclusive under --strict.
+#    exact counts per request (instructions, system calls, context
+#    switches; --no-counts to skip) and timed rounds until every verdict is
+#    decisive or --budget (default 5m) is spent (docs/perf/ab.md); its exit
+#    status is this script's: 0 no regression, 1 regression (timed or
+#    counted), 2 usage / set-up error / fio failed, 3 inconclusive under
+#    --strict.
 #
 # HEAD_REF defaults to HEAD (the commit: uncommitted changes are not
 # built).  Environment: PERF_AB_CMAKE_ARGS, extra cmake arguments for both
@@ -29,7 +33,7 @@ say() { printf 'perf-ab: %s\n' "$*" >&2; }
 
 usage="usage: scripts/perf-ab.sh BASE_REF [HEAD_REF] [-- compare.py arguments]"
 case ${1:-} in
--h|--help) sed -n '3,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+-h|--help) sed -n '3,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 ''|--) die "$usage" ;;
 esac
 base_ref=$1; shift

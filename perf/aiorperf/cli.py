@@ -8,11 +8,17 @@ options; reports medians, spread and ratios, and judges:
 
   * A/B of engine builds: --engine base=PATH --engine head=PATH (any
     number of named builds; `head:vectored=0` runs one with options).
-    Every other named build is judged against the first, per cell, for
-    IOPS, p99 latency and CPU per I/O: the median of the per-round ratios
-    head/base with a 90% bootstrap confidence interval over rounds
-    (aiorperf/stats.py), and a verdict REGRESSION / IMPROVEMENT /
-    NO CHANGE / INCONCLUSIVE against --max-regression (aiorperf/gate.py).
+    Every other named build is judged against the first, per cell, twice
+    (docs/perf/ab.md):
+      - exact counts per request: instructions (engine, fio, libc, all),
+        system calls by kind, context switches, each judged against its
+        threshold and the A/A spread of repeats in the same run;
+      - timed rounds (IOPS, p99 latency, CPU per I/O), in mirrored random
+        order, busy rounds dropped and run again, added until every
+        verdict is decisive or --budget is spent: the trimmed mean of the
+        per-round ratios head/base with Yuen's interval (aiorperf/stats.py).
+    Verdicts: REGRESSION / IMPROVEMENT / NO CHANGE / INCONCLUSIVE against
+    --max-regression and --count-threshold (aiorperf/gate.py).
   * floors: --gate FLOORS.json (ratios to built-in engines, as before).
   * a stored baseline: --save-baseline NAME, --against-baseline NAME
     (each run normalised by its own interleaved built-in libaio; a
@@ -20,7 +26,9 @@ options; reports medians, spread and ratios, and judges:
 
     python3 perf/compare.py --quick --gate jobs/floors-ci.json   # CI gate
     python3 perf/compare.py --engine base=old.so --engine head=new.so \
-        --quick --max-regression 3%                              # A/B
+        --quick --budget 5m                                      # A/B
+    python3 perf/compare.py --engine base=old.so --engine head=new.so \
+        --quick --counts-only                           # A/B, counts only
     python3 perf/compare.py --quick --save-baseline main         # baseline
     python3 perf/compare.py --quick --against-baseline main
     python3 perf/compare.py history results/ --out trend/        # trend
