@@ -33,7 +33,7 @@ say() { printf 'perf-ab: %s\n' "$*" >&2; }
 
 usage="usage: scripts/perf-ab.sh BASE_REF [HEAD_REF] [-- compare.py arguments]"
 case ${1:-} in
--h|--help) sed -n '3,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+-h|--help) sed -n '3,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 ''|--) die "$usage" ;;
 esac
 base_ref=$1; shift
