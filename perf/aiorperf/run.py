@@ -546,8 +546,9 @@ def drop_busy(samples, rnd, judged):
     return sorted(busy)
 
 
-def run_all(st, tio, rounds):
-    args, target = st["args"], st["target"]
+def plan_runs(st, tio):
+    """[(cell, config)] of one round, the ceiling included; skips noted."""
+    target = st["target"]
     plan = []
     for cell in st["cells"]:
         c = parse_cell_key(cell)
@@ -564,14 +565,128 @@ def run_all(st, tio, rounds):
             plan.append((cell, CEILING))
     for s in st["skipped"]:
         notice("skipped " + s)
-    est = args.runtime + args.ramp_time + 0.5
-    dead = set()            # (cell, config) that failed: not run again
-    seq = 0
-    durations = []
-    last = "-"
+    return plan
+
+
+@dataclass
+class _Progress:
+    """What the progress line and the failure bookkeeping carry along."""
+    est: float
+    seq: int = 0
+    total: int = 0
+    last: str = "-"
+    t_start: float = field(default_factory=time.monotonic)
+    durations: list = field(default_factory=list)
+    dead: set = field(default_factory=set)   # (cell, config) that failed
+
+
+def run_one(st, tio, pg, rounds, cell, cfg, rnd):
+    """One fio (or t/io_uring) run of a round: the sample, its load, its
+    failure, the progress line."""
+    args = st["args"]
+    left = pg.total - pg.seq + 1
+    per = (sum(pg.durations) / len(pg.durations)) if pg.durations \
+        else pg.est
+    label = "[%d/%d] round %d  %s  %-10s (last: %s)  %s" % (
+        pg.seq, pg.total, rnd, cell, cfg, pg.last,
+        "budget left %s" % fmt_secs(rounds.budget - (
+            time.monotonic() - pg.t_start)) if rounds.budget else
+        "ETA %s" % fmt_secs(per * left))
+    remote = bool(getattr(args, "clients", None))
+    # With --client our own fio servers may run here: other fio
+    # processes and foreign CPU say nothing about the hosts.
+    others = [] if remote else wait_quiet(args.wait_quiet, label)
+    load1 = os.getloadavg()[0]
+    extra = []
+    if cfg == CEILING:
+        sample = run_ceiling(st, tio, cell, rnd, pg.seq, label)
+    elif remote:
+        sample, extra = run_fio_remote(st, cell, cfg, rnd, pg.seq, label)
+    else:
+        sample = run_fio(st, cell, cfg, rnd, pg.seq, label)
+    sample["loadavg1_before"] = load1
+    if others:
+        sample["other_fio_pids"] = others
+    busy = (sample.get("foreign_cpu") or 0) > FOREIGN_CPU_LIMIT
+    if others or busy:
+        sample["contended"] = True
+        st["contended"] += 1
+        if st["contended"] == 1:
+            notice("the machine is busy (%s): the numbers are disturbed" % (
+                "other fio pids %s" % " ".join(map(str, others[:8]))
+                if others else "%.2f cores used by other processes"
+                % sample["foreign_cpu"]))
+    pg.durations.append(sample["elapsed_s"])
+    st["samples"].append(sample)
+    st["samples"].extend(extra)
+    if not sample["ok"]:
+        pg.dead.add((cell, cfg))
+        if cfg == CEILING:
+            return
+        st["failures"].append({k: sample.get(k) for k in (
+            "cell", "config", "round", "error", "cmd", "stderr")})
+        loud("fio FAILED: %s %s round %d: %s" % (cell, cfg, rnd,
+                                                  sample["error"]))
+        if sample.get("stderr"):
+            print(sample["stderr"].rstrip(), file=sys.stderr)
+        print("command: %s" % " ".join(sample["cmd"]), file=sys.stderr)
+        return
+    pg.last = "%s %s IOPS" % (cfg, rep.f_iops(sample["iops"]))
+    PROGRESS.done_line("[%d/%d] round %d  %s  %-10s %s IOPS%s" % (
+        pg.seq, pg.total, rnd, cell, cfg, rep.f_iops(sample["iops"]),
+        "  (busy: %.2f cores)" % sample["foreign_cpu"] if busy else ""))
+
+
+def round_done(st, rounds, pg, cells, rnd):
+    """After round @rnd: drop its busy cells, look if a look is due;
+    True when the run has its rounds."""
+    if not rounds.judged:
+        return rnd >= rounds.fixed
+    dropped = drop_busy(st["samples"], rnd, rounds.judged)
+    if dropped:
+        msg = "round %d dropped for %s: a judged build shared the " \
+            "machine; run again" % (rnd, ", ".join(dropped))
+        notice(msg)
+        rounds.log.append(msg)
+    clean = clean_rounds(st["samples"], cells, rounds.judged)
+    if rounds.budget is None:
+        # Fixed rounds; a dropped round is run again, once over.
+        return clean >= rounds.fixed or rnd >= 2 * rounds.fixed
+    spent = time.monotonic() - pg.t_start
+    end = spent + spent / rnd > rounds.budget or clean >= rounds.looks[-1]
+    looks = sum(1 for m in rounds.log if m.startswith("look "))
+    if clean < rounds.looks[min(looks, len(rounds.looks) - 1)] and not end:
+        return False
+    decisive = rounds.decide(st)
+    rounds.log.append("look %d after %d clean round(s), %s: %s" % (
+        looks + 1, clean, fmt_secs(spent),
+        "decisive" if decisive else "not yet decisive"))
+    PROGRESS.done_line("A/B look %d: %d clean round(s), %s" % (
+        looks + 1, clean, "every verdict decisive: stop" if decisive
+        else "not yet decisive"))
+    return decisive or end or looks + 1 >= len(rounds.looks)
+
+
+def undrop_if_starved(st, rounds, cells):
+    """Too few clean rounds (the machine stayed busy): judge them all."""
+    need = rounds.looks[0] if rounds.budget else rounds.fixed
+    if rounds.judged and clean_rounds(st["samples"], cells,
+                                      rounds.judged) < need and \
+            any(s.get("dropped") for s in st["samples"]):
+        for s in st["samples"]:
+            s.pop("dropped", None)
+        msg = ("fewer than %d clean rounds: the dropped rounds are judged "
+               "too (the machine stayed busy)" % need)
+        loud(msg)
+        rounds.log.append(msg)
+
+
+def run_all(st, tio, rounds):
+    """The interleaved rounds (see Rounds); returns 0."""
+    args = st["args"]
+    plan = plan_runs(st, tio)
+    pg = _Progress(est=args.runtime + args.ramp_time + 0.5)
     cells = list(dict.fromkeys(c for c, _ in plan))
-    t_start = time.monotonic()
-    looks_done = 0
     rnd = 0
     while True:
         rnd += 1
@@ -582,109 +697,14 @@ def run_all(st, tio, rounds):
             items = [p for p in plan if p[0] == cell]
             order += (balanced_order(items, rnd, rounds.seed)
                       if rounds.balanced else round_order(items, rnd))
-        total = len(plan) * max(rnd, rounds.fixed)
+        pg.total = len(plan) * max(rnd, rounds.fixed)
         for cell, cfg in order:
-            seq += 1
-            if (cell, cfg) in dead:
-                continue
-            left = total - seq + 1
-            per = (sum(durations) / len(durations)) if durations else est
-            label = "[%d/%d] round %d  %s  %-10s (last: %s)  %s" % (
-                seq, total, rnd, cell, cfg, last,
-                "budget left %s" % fmt_secs(rounds.budget - (
-                    time.monotonic() - t_start)) if rounds.budget else
-                "ETA %s" % fmt_secs(per * left))
-            remote = bool(getattr(args, "clients", None))
-            # With --client our own fio servers may run here: other fio
-            # processes and foreign CPU say nothing about the hosts.
-            others = [] if remote else wait_quiet(args.wait_quiet, label)
-            load1 = os.getloadavg()[0]
-            extra = []
-            if cfg == CEILING:
-                sample = run_ceiling(st, tio, cell, rnd, seq, label)
-            elif remote:
-                sample, extra = run_fio_remote(st, cell, cfg, rnd, seq,
-                                               label)
-            else:
-                sample = run_fio(st, cell, cfg, rnd, seq, label)
-            sample["loadavg1_before"] = load1
-            if others:
-                sample["other_fio_pids"] = others
-            busy = (sample.get("foreign_cpu") or 0) > FOREIGN_CPU_LIMIT
-            if others or busy:
-                sample["contended"] = True
-                st["contended"] += 1
-                if st["contended"] == 1:
-                    notice("the machine is busy (%s): the numbers are "
-                           "disturbed" % (
-                               "other fio pids %s" % " ".join(
-                                   map(str, others[:8])) if others else
-                               "%.2f cores used by other processes"
-                               % sample["foreign_cpu"]))
-            durations.append(sample["elapsed_s"])
-            st["samples"].append(sample)
-            st["samples"].extend(extra)
-            if not sample["ok"]:
-                dead.add((cell, cfg))
-                if cfg == CEILING:
-                    continue
-                st["failures"].append({k: sample.get(k) for k in (
-                    "cell", "config", "round", "error", "cmd", "stderr")})
-                loud("fio FAILED: %s %s round %d: %s" % (
-                    cell, cfg, rnd, sample["error"]))
-                if sample.get("stderr"):
-                    print(sample["stderr"].rstrip(), file=sys.stderr)
-                print("command: %s" % " ".join(sample["cmd"]),
-                      file=sys.stderr)
-                continue
-            last = "%s %s IOPS" % (cfg, rep.f_iops(sample["iops"]))
-            PROGRESS.done_line("[%d/%d] round %d  %s  %-10s %s IOPS%s" % (
-                seq, total, rnd, cell, cfg,
-                rep.f_iops(sample["iops"]),
-                "  (busy: %.2f cores)" % sample["foreign_cpu"]
-                if busy else ""))
-        if not rounds.judged:
-            if rnd >= rounds.fixed:
-                break
-            continue
-        dropped = drop_busy(st["samples"], rnd, rounds.judged)
-        if dropped:
-            msg = "round %d dropped for %s: a judged build shared the " \
-                "machine; run again" % (rnd, ", ".join(dropped))
-            notice(msg)
-            rounds.log.append(msg)
-        clean = clean_rounds(st["samples"], cells, rounds.judged)
-        if rounds.budget is None:
-            # Fixed rounds; a dropped round is run again, once over.
-            if clean >= rounds.fixed or rnd >= 2 * rounds.fixed:
-                break
-            continue
-        spent = time.monotonic() - t_start
-        per_round = spent / rnd
-        end = (spent + per_round > rounds.budget
-               or clean >= rounds.looks[-1])
-        if clean >= rounds.looks[min(looks_done, len(rounds.looks) - 1)] \
-                or end:
-            looks_done += 1
-            decisive = rounds.decide(st)
-            rounds.log.append("look %d after %d clean round(s), %s: %s" % (
-                looks_done, clean, fmt_secs(spent),
-                "decisive" if decisive else "not yet decisive"))
-            PROGRESS.done_line("A/B look %d: %d clean round(s), %s" % (
-                looks_done, clean, "every verdict decisive: stop"
-                if decisive else "not yet decisive"))
-            if decisive or end or looks_done >= len(rounds.looks):
-                break
-    if rounds.judged:
-        need = rounds.looks[0] if rounds.budget else rounds.fixed
-        if clean_rounds(st["samples"], cells, rounds.judged) < need and \
-                any(s.get("dropped") for s in st["samples"]):
-            for s in st["samples"]:
-                s.pop("dropped", None)
-            msg = ("fewer than %d clean rounds: the dropped rounds are "
-                   "judged too (the machine stayed busy)" % need)
-            loud(msg)
-            rounds.log.append(msg)
+            pg.seq += 1
+            if (cell, cfg) not in pg.dead:
+                run_one(st, tio, pg, rounds, cell, cfg, rnd)
+        if round_done(st, rounds, pg, cells, rnd):
+            break
+    undrop_if_starved(st, rounds, cells)
     PROGRESS.clear()
     return 0
 

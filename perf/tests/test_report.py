@@ -176,7 +176,7 @@ class ExitCodes(unittest.TestCase):
             self.assertEqual(rc, 0, argv)
             self.assertIn("usage:", out)
         rc, out, _ = self.run_cli("--help")
-        self.assertIn("iops=3%,p99=10%,cpu=5%", out)
+        self.assertIn("iops=3%,p99=10%,cpu=3%", out)
         self.assertIn("Exit status", out)
 
     def test_dry_run_names_the_ab_roles(self):
@@ -187,7 +187,7 @@ class ExitCodes(unittest.TestCase):
         self.assertEqual(rc, 0)
         self.assertIn("configs: base, head, libaio, io_uring", out)
         self.assertIn("A/B: head judged against base (iops 4%, p99 10%, "
-                      "cpu 5%)", out)
+                      "cpu 3%)", out)
         self.assertIn("rounds: 6..32 clean, looked at after 6, 9, 14, 21, "
                       "32, within a budget of 5m00s", out)
         self.assertIn("--cpus_allowed=", out)
