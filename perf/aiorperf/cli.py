@@ -61,16 +61,15 @@ import time
 from .gate import (MIN_ROUNDS, DEFAULT_AB_METRICS, DEFAULT_MAX_COV, DEFAULT_THRESHOLDS,
                    AB_METRICS, FAIL, INCONCLUSIVE, REGRESSION, evaluate_ab,
                    evaluate_baseline, evaluate_counts, evaluate_gate,
-                   needed_runs,
-                   normalize_floors, parse_cell_key, parse_thresholds,
+                   needed_runs, normalize_floors, parse_thresholds,
                    verdicts_exit_code)
 from . import counts as cnt
 from . import history as hist
 from .plan import (DEFAULT_CONFIGS, FULL, QUICK_CELLS, BATCH, BATCH_QD,
                    build_cells, cell_configs, config_engine,
                    default_configs, fio_cmd, is_external, named_engines,
-                   order_cells, parse_configs, parse_engine_specs,
-                   validate_cell)
+                   order_cells, parse_cell_key, parse_configs,
+                   parse_engine_specs, validate_cell)
 from . import report as rep
 from .run import (FOREIGN_CPU_LIMIT, Rounds, build_tio, ceiling_applies,
                   cleanup_target, environment, new_target, prepare_target,

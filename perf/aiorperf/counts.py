@@ -48,7 +48,7 @@ import shutil
 import subprocess
 import tempfile
 
-from .gate import parse_cell_key
+from .plan import parse_cell_key
 from .util import SetupError, parse_size
 
 PARTS = ["fio", "libaioring.so", "libaio.so", "libc", "other"]

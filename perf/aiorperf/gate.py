@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""Cell keys, floors files, the floors gate and the A/B verdicts.
+"""Floors files, the floors gate, the A/B and the count verdicts (cell
+keys live in plan.py).
 
 Everything here is pure (no fio, no files but the floors file), so that
 perf/tests can feed it fabricated samples.
@@ -21,8 +22,7 @@ Keys starting with "_" are comments.  A floor may also carry "config"
 (the subject, default "aioring"), "measured" and "basis" (informational).
 """
 
-import re
-
+from .plan import parse_cell_key, reference_of
 from .stats import (DEFAULT_LEVEL, LOOKS, MIN_ROUNDS, cov,  # noqa: F401
                     median, paired_trimmed_ci,
                     paired_ratio_ci, ratio, ratio_ci)
@@ -43,47 +43,6 @@ METRICS = {
 DEFAULT_MAX_COV = 0.10
 
 PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
-
-_CELL_RE = re.compile(
-    r"^(?P<rw>[a-z]+)/(?P<bs>\d+[kKmM]?)/qd(?P<qd>\d+)/j(?P<jobs>\d+)"
-    r"(?:/files(?P<files>\d+))?$")
-
-
-# ---- cell keys ----
-
-def cell_key(rw, bs, qd, jobs, files=1):
-    key = "%s/%s/qd%d/j%d" % (rw, bs, qd, jobs)
-    if files > 1:
-        key += "/files%d" % files
-    return key
-
-
-def parse_cell_key(key):
-    """"randread/4k/qd32/j1[/files64]" -> dict(rw, bs, qd, jobs, files)."""
-    m = _CELL_RE.match(key)
-    if not m:
-        raise ValueError("bad cell key %r (want e.g. randread/4k/qd32/j1 "
-                         "or randread/4k/qd32/j1/files64)" % key)
-    return {"rw": m.group("rw"), "bs": m.group("bs").lower(),
-            "qd": int(m.group("qd")), "jobs": int(m.group("jobs")),
-            "files": int(m.group("files") or 1)}
-
-
-def base_cell(key):
-    """The 1-file cell a files<N> cell is compared with."""
-    c = parse_cell_key(key)
-    return cell_key(c["rw"], c["bs"], c["qd"], c["jobs"])
-
-
-def reference_of(cell, vs):
-    """(cell, config) a floor's "vs" names.
-
-    "<config>-1file" means that config in the same cell with one file.
-    """
-    if vs.endswith("-1file"):
-        return base_cell(cell), vs[:-len("-1file")]
-    return cell, vs
-
 
 # ---- floors files ----
 

@@ -5,7 +5,6 @@ import itertools
 import os
 import re
 
-from .gate import cell_key, parse_cell_key
 from .util import SetupError, fio_ms, parse_size
 
 BUILTIN_CONFIGS = {
@@ -32,6 +31,47 @@ BATCH = 32
 READ_RW = ("read", "randread")
 WRITE_RW = ("write", "randwrite", "rw", "readwrite", "randrw", "trimwrite")
 KNOWN_RW = READ_RW + WRITE_RW
+
+
+# ---- cell keys ----
+
+_CELL_RE = re.compile(
+    r"^(?P<rw>[a-z]+)/(?P<bs>\d+[kKmM]?)/qd(?P<qd>\d+)/j(?P<jobs>\d+)"
+    r"(?:/files(?P<files>\d+))?$")
+
+
+def cell_key(rw, bs, qd, jobs, files=1):
+    key = "%s/%s/qd%d/j%d" % (rw, bs, qd, jobs)
+    if files > 1:
+        key += "/files%d" % files
+    return key
+
+
+def parse_cell_key(key):
+    """"randread/4k/qd32/j1[/files64]" -> dict(rw, bs, qd, jobs, files)."""
+    m = _CELL_RE.match(key)
+    if not m:
+        raise ValueError("bad cell key %r (want e.g. randread/4k/qd32/j1 "
+                         "or randread/4k/qd32/j1/files64)" % key)
+    return {"rw": m.group("rw"), "bs": m.group("bs").lower(),
+            "qd": int(m.group("qd")), "jobs": int(m.group("jobs")),
+            "files": int(m.group("files") or 1)}
+
+
+def base_cell(key):
+    """The 1-file cell a files<N> cell is compared with."""
+    c = parse_cell_key(key)
+    return cell_key(c["rw"], c["bs"], c["qd"], c["jobs"])
+
+
+def reference_of(cell, vs):
+    """(cell, config) a floor's "vs" names.
+
+    "<config>-1file" means that config in the same cell with one file.
+    """
+    if vs.endswith("-1file"):
+        return base_cell(cell), vs[:-len("-1file")]
+    return cell, vs
 
 
 # ---- plan: cells and configurations ----

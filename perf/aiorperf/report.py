@@ -6,7 +6,8 @@ import shutil
 import subprocess
 
 from .gate import (FAIL, IMPROVEMENT, INCONCLUSIVE, NO_CHANGE, PASS,
-                   REGRESSION, base_cell, cov, median, parse_cell_key, ratio)
+                   REGRESSION, cov, median, ratio)
+from .plan import base_cell, parse_cell_key
 
 # Pseudo-configuration name of fio's t/io_uring -a1 runs (raw aio ceiling).
 CEILING = "raw-aio"

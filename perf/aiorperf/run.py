@@ -18,9 +18,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from .gate import parse_cell_key
 from .plan import (BATCH, READ_RW, WRITE_RW, balanced_order, cell_configs,
-                   fio_cmd, round_order)
+                   fio_cmd, parse_cell_key, round_order)
 from .stats import LOOKS
 from . import report as rep
 from .report import CEILING

@@ -20,9 +20,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from aiorperf import cli  # noqa: E402
 from aiorperf import plan, run, util  # noqa: E402
 from aiorperf import report as compare_report  # noqa: E402
-from aiorperf.gate import (FAIL, INCONCLUSIVE, PASS, base_cell,  # noqa: E402
+from aiorperf.gate import (FAIL, INCONCLUSIVE, PASS,  # noqa: E402
                           cov, evaluate_gate, gate_exit_code, needed_runs,
-                          normalize_floors, parse_cell_key)
+                          normalize_floors)
+from aiorperf.plan import base_cell, parse_cell_key  # noqa: E402
 
 CELL = "randread/4k/qd32/j1"
 
