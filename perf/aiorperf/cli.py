@@ -25,9 +25,9 @@ options; reports medians, spread and ratios, and judges:
     baseline from another runner class is refused).
 
     python3 perf/compare.py --quick --gate jobs/floors-ci.json   # CI gate
-    python3 perf/compare.py --engine base=old.so --engine head=new.so \
+    python3 perf/compare.py --engine base=old.so --engine head=new.so \\
         --quick --budget 5m                                      # A/B
-    python3 perf/compare.py --engine base=old.so --engine head=new.so \
+    python3 perf/compare.py --engine base=old.so --engine head=new.so \\
         --quick --counts-only                           # A/B, counts only
     python3 perf/compare.py --quick --save-baseline main         # baseline
     python3 perf/compare.py --quick --against-baseline main
@@ -58,7 +58,7 @@ import signal
 import sys
 import time
 
-from .gate import (MIN_ROUNDS, DEFAULT_AB_METRICS, DEFAULT_MAX_COV, DEFAULT_THRESHOLDS,
+from .gate import (MIN_ROUNDS, DEFAULT_AB_METRICS, DEFAULT_THRESHOLDS,
                    AB_METRICS, FAIL, INCONCLUSIVE, REGRESSION, evaluate_ab,
                    evaluate_baseline, evaluate_counts, evaluate_gate,
                    needed_runs, normalize_floors, parse_thresholds,
@@ -83,9 +83,11 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(
 
 EXIT_PASS, EXIT_REGRESSION, EXIT_SETUP, EXIT_INCONCLUSIVE, EXIT_INTR = \
     0, 1, 2, 3, 130
-EXIT_GATE_FAIL, EXIT_RUN_FAIL = EXIT_REGRESSION, EXIT_SETUP
 AB_ROUNDS = 5           # default rounds when baselines are saved or judged
 AB_BUDGET = 300.0       # default --budget of an A/B of builds, seconds
+# --quick: more, shorter rounds than the default, in about the same time:
+# a floor's interval narrows with the number of rounds, not their length.
+QUICK_ROUNDS = 6
 SUBCOMMANDS = ("run", "history", "baseline")
 
 # Re-exported for callers of the old single-file module.
@@ -121,7 +123,7 @@ def judge(st):
     smp = st["samples"]
     prim = [s for s in smp if rep.host_of(s) in rep.PRIMARY_HOSTS]
     if st.get("floors") is not None and prim:
-        st["gate"] = evaluate_gate(st["floors"], prim, args.max_cov)
+        st["gate"] = evaluate_gate(st["floors"], prim)
     base, heads = ab_roles(st["configs"], args.engines)
     if base and heads and smp:
         st["ab"] = []
@@ -214,8 +216,8 @@ def write_outputs(st):
     extra_txt = ""
     if st.get("gate") is not None:
         t = rep.gate_text(st["gate"])
-        head = "\nregression gate (%s, max CoV %.0f%%):\n" % (
-            args.gate, args.max_cov * 100)
+        head = "\nregression gate (%s; a floor passes when the 90%% " \
+            "interval of its per-round ratio clears it):\n" % args.gate
         print(head + t, end="")
         extra_txt += head + t
     if st.get("ab") is not None:
@@ -424,8 +426,10 @@ def markdown(st, summary, by_host):
               "target.", ""]
     if st.get("gate") is not None:
         lines += ["### Regression gate: %s" % rep.gate_banner(st["gate"]),
-                  "", "Floors `%s`, max CoV %.0f%%." % (args.gate,
-                                                        args.max_cov * 100),
+                  "", "Floors `%s`: a floor passes when the 90%% interval of "
+                  "its per-round ratio clears it, fails when the interval is "
+                  "below it, and is inconclusive only when the interval "
+                  "straddles it." % args.gate,
                   "", rep.gate_md(st["gate"])]
     notes = [n for n in st["notes"] if n]
     for f in st["failures"]:
@@ -488,14 +492,17 @@ def parse_args(argv):
                             ",".join(map(str, FULL["qd"])),
                             ",".join(map(str, FULL["jobs"]))))
     g.add_argument("--quick", action="store_true",
-                   help="CI size: %s; 3 rounds of 2 s + 0.5 s ramp"
-                        % ", ".join(QUICK_CELLS))
+                   help="CI size: %s; %d rounds of 1 s + 0.25 s ramp "
+                        "(an A/B of builds: rounds of 1 s until decisive "
+                        "within --budget, %d to %d of them)"
+                        % (", ".join(QUICK_CELLS), QUICK_ROUNDS, LOOKS[0],
+                           LOOKS[-1]))
     g.add_argument("--rounds", type=int, default=None,
                    help="interleaved rounds, a fixed number (default 3; "
-                        "%d when baselines are saved or judged: no verdict "
-                        "below %d).  An A/B of builds adds rounds until "
-                        "it is decisive instead: see --budget"
-                        % (AB_ROUNDS, MIN_ROUNDS))
+                        "--quick %d; %d when baselines are saved or judged: "
+                        "no verdict below %d).  An A/B of builds adds "
+                        "rounds until it is decisive instead: see --budget"
+                        % (QUICK_ROUNDS, AB_ROUNDS, MIN_ROUNDS))
     g.add_argument("--budget", type=parse_duration, default=None,
                    metavar="TIME",
                    help="A/B of builds: add rounds (balanced random order, "
@@ -514,10 +521,10 @@ def parse_args(argv):
                         "a cell has jobs (less migration noise; the other "
                         "CPUs keep fio's helper threads and the rest)")
     g.add_argument("--runtime", type=float, default=None,
-                   help="seconds per run (default 5; --quick 2)")
+                   help="seconds per run (default 5; --quick 1)")
     g.add_argument("--ramp-time", "--ramp_time", dest="ramp_time",
                    type=float, default=None,
-                   help="seconds of ramp per run (default 1; --quick 0.5)")
+                   help="seconds of ramp per run (default 1; --quick 0.25)")
     g = p.add_argument_group("target")
     g.add_argument("--target", help="file or block device (default: a new "
                    "RAM-backed file in /dev/shm)")
@@ -548,9 +555,12 @@ def parse_args(argv):
                    "results/<timestamp>/)")
     g.add_argument("--gate", metavar="FLOORS.json",
                    help="judge the run against a floors file")
-    g.add_argument("--max-cov", type=float, default=DEFAULT_MAX_COV,
-                   help="a gate side noisier than this CoV is "
-                        "inconclusive (default %.2f)" % DEFAULT_MAX_COV)
+    g.add_argument("--gate-all", action="store_true",
+                   help="run and judge every floor of --gate's file (adds "
+                        "its cells); without it, only the floors of the "
+                        "cells this run was asked for")
+    g.add_argument("--max-cov", type=float, default=None,
+                   help=argparse.SUPPRESS)   # gone: floors use intervals
     g.add_argument("--strict", action="store_true",
                    help="an inconclusive floor or verdict exits 3 (and is "
                         "a JUnit failure)")
@@ -637,17 +647,20 @@ def parse_args(argv):
         p.error("--budget needs an A/B of builds (two --engine NAME=PATH)")
     if args.rounds is None:
         args.rounds = LOOKS[0] if args.budget else (
-            AB_ROUNDS if judged else 3)
+            AB_ROUNDS if judged else QUICK_ROUNDS if args.quick else 3)
     if args.runtime is None:
-        args.runtime = 2.0 if args.quick else 5.0
+        args.runtime = 1.0 if args.quick else 5.0
     if args.ramp_time is None:
-        args.ramp_time = 0.5 if args.quick else 1.0
+        args.ramp_time = 0.25 if args.quick else 1.0
     if args.rounds < 1 or args.runtime <= 0 or args.ramp_time < 0:
         p.error("--rounds >= 1, --runtime > 0, --ramp-time >= 0")
     if args.ceiling is None:
         args.ceiling = not args.quick
     if args.quick and args.full:
         p.error("--quick and --full exclude each other")
+    if args.max_cov is not None:
+        notice("--max-cov is ignored: a floor is judged by the interval of "
+               "its ratio, whatever each side's CoV")
     for o in args.aior_opt:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=\S+", o):
             p.error("--aior-opt %r: want key=val" % o)
@@ -742,6 +755,15 @@ def setup(args):
                 floors = normalize_floors(json.load(f))
         except (OSError, ValueError) as e:
             raise SetupError("--gate %s: %s" % (args.gate, e))
+        if not args.gate_all:
+            # The floors of the cells asked for (a files cell's floor
+            # needs its 1-file cell too, which the run has).
+            mine = [f for f in floors if f["cell"] in cells]
+            if len(mine) < len(floors):
+                notice("gate: judging the %d floor(s) of this run's cells; "
+                       "%d of other cells left out (--gate-all runs them)"
+                       % (len(mine), len(floors) - len(mine)))
+            floors = mine
         extra_cells, extra_cfgs = [], []
         for cell, cfg in needed_runs(floors):
             if cell not in cells:
@@ -891,7 +913,7 @@ def run_main(argv):
                        "ramp_time": args.ramp_time, "quick": args.quick,
                        "full": args.full, "aior_opt": args.aior_opt,
                        "batch_from_qd": BATCH_QD, "batch": BATCH,
-                       "max_cov": args.max_cov,
+                       "gate_rule": "interval" if args.gate else None,
                        "max_regression": args.thresholds,
                        "metrics": args.metrics,
                        "cpus_allowed": args.cpus_allowed,

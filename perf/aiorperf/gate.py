@@ -24,7 +24,7 @@ Keys starting with "_" are comments.  A floor may also carry "config"
 
 from .plan import parse_cell_key, reference_of
 from .stats import (DEFAULT_LEVEL, LOOKS, MIN_ROUNDS, cov,  # noqa: F401
-                    median, paired_trimmed_ci,
+                    median, paired_trimmed_ci, trimmed_log_ci,
                     paired_ratio_ci, ratio, ratio_ci)
 
 # Gate metric name -> (sample key, True when higher is better).
@@ -37,10 +37,6 @@ METRICS = {
     "cpu_per_io": ("cpu_us_per_io", False),
     "ctx_per_io": ("ctx_per_io", False),
 }
-
-# A side whose coefficient of variation over rounds exceeds this is too
-# noisy to judge a floor with.
-DEFAULT_MAX_COV = 0.10
 
 PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
 
@@ -110,20 +106,36 @@ def _values_by_round(samples, cell, config, key):
     out = {}
     for s in samples:
         if (s.get("cell") == cell and s.get("config") == config
-                and s.get("ok") and s.get(key) is not None):
+                and s.get("ok") and s.get(key) is not None
+                and not s.get("dropped")):
             out[s["round"]] = float(s[key])
     return out
 
 
-def judge(floor, subj, ref, max_cov=DEFAULT_MAX_COV):
+# A floor is judged by the interval of its ratio, not by how noisy each
+# side is: per round r_i = subject_i / reference_i (both ran in that
+# round, so a slow moment hits both); the interval is stats.trimmed_log_ci
+# at DEFAULT_LEVEL (90%; below 10 rounds no round is trimmed: a plain t
+# interval on log-ratios).  For a min_ratio floor f:
+#   PASS          the interval's lower end clears f (lo >= f);
+#   FAIL          its upper end is below f (hi < f);
+#   INCONCLUSIVE  it straddles f, or fewer than 3 rounds pair up.
+# A max_ratio floor mirrors it (PASS when hi <= f, FAIL when lo > f).
+# Each is a one-sided test at 5%.  A noisy round widens the interval, so
+# a floor far from the ratio is still decided by a noisy run, and one
+# close to it needs more rounds: the noise is weighed against the margin.
+FLOOR_MIN_ROUNDS = 3
+
+
+def judge(floor, subj, ref, level=DEFAULT_LEVEL):
     """Judge one floor given {round: value} maps of subject and reference.
 
-    Returns (verdict, details dict).  Inconclusive when either side is
-    missing, fewer than 2 rounds pair up, either side's CoV exceeds
-    max_cov, or the per-round ratios fall on both sides of the floor;
-    then FAIL when the ratio of medians misses the floor, else PASS.
+    Returns (verdict, details dict): ratio (of the medians), estimate,
+    lo, hi (the interval of the per-round ratios), n, and each side's
+    median and CoV (informational).
     """
-    d = {"ratio": None, "lo": None, "hi": None, "n": 0,
+    d = {"ratio": None, "estimate": None, "lo": None, "hi": None, "n": 0,
+         "level": level,
          "cov_subject": cov(subj.values()), "cov_ref": cov(ref.values()),
          "subject_median": median(subj.values()),
          "ref_median": median(ref.values())}
@@ -131,58 +143,38 @@ def judge(floor, subj, ref, max_cov=DEFAULT_MAX_COV):
         side = "subject" if not subj else "reference"
         return INCONCLUSIVE, dict(d, reason="%s not measured" % side)
     d["ratio"] = ratio(d["subject_median"], d["ref_median"])
-    rounds = sorted(r for r in subj if r in ref and ref[r] != 0)
+    rounds = sorted(r for r in subj if r in ref and ref[r] > 0
+                    and subj[r] > 0)
     per_round = [subj[r] / ref[r] for r in rounds]
     d["n"] = len(per_round)
-    if per_round:
-        d["lo"], d["hi"] = min(per_round), max(per_round)
-    if d["ratio"] is None:
-        return INCONCLUSIVE, dict(d, reason="reference median is zero")
-    if len(per_round) < 2:
-        return INCONCLUSIVE, dict(d, reason="%d paired round(s); need 2"
-                                  % len(per_round))
-    noisy = [name for name, c in (("subject", d["cov_subject"]),
-                                  ("reference", d["cov_ref"]))
-             if c is not None and c > max_cov]
-    if noisy:
-        return INCONCLUSIVE, dict(d, reason="CoV of %s > %.0f%%" % (
-            " and ".join(noisy), max_cov * 100))
-    f = floor["floor"]
+    if len(per_round) < FLOOR_MIN_ROUNDS:
+        return INCONCLUSIVE, dict(d, reason="%d paired round(s); need %d"
+                                  % (len(per_round), FLOOR_MIN_ROUNDS))
+    d["estimate"], d["lo"], d["hi"] = trimmed_log_ci(per_round, level)
+    f, lo, hi = floor["floor"], d["lo"], d["hi"]
     if floor["kind"] == "min":
-        ok = [r >= f for r in per_round]
-        passed = d["ratio"] >= f
+        passed, failed = lo >= f, hi < f
     else:
-        ok = [r <= f for r in per_round]
-        passed = d["ratio"] <= f
-    if any(ok) and not all(ok):
-        return INCONCLUSIVE, dict(d, reason="per-round ratios %.3f..%.3f "
-                                  "straddle the floor" % (d["lo"], d["hi"]))
-    if not passed:
-        return FAIL, dict(d, reason="ratio %.3f %s %.3f" % (
-            d["ratio"], "<" if floor["kind"] == "min" else ">", f))
-    return PASS, dict(d, reason="")
+        passed, failed = hi <= f, lo > f
+    if passed:
+        return PASS, dict(d, reason="")
+    if failed:
+        return FAIL, dict(d, reason="interval %.3f..%.3f %s %.3f" % (
+            lo, hi, "<" if floor["kind"] == "min" else ">", f))
+    return INCONCLUSIVE, dict(d, reason="interval %.3f..%.3f straddles "
+                              "the floor" % (lo, hi))
 
 
-def evaluate_gate(floors, samples, max_cov=DEFAULT_MAX_COV):
+def evaluate_gate(floors, samples, level=DEFAULT_LEVEL):
     """Judge every floor (as returned by normalize_floors) on samples."""
     results = []
     for f in floors:
         key = METRICS[f["metric"]][0]
         subj = _values_by_round(samples, f["cell"], f["config"], key)
         ref = _values_by_round(samples, f["ref_cell"], f["ref_config"], key)
-        verdict, d = judge(f, subj, ref, max_cov)
+        verdict, d = judge(f, subj, ref, level)
         results.append(dict(f, verdict=verdict, **d))
     return results
-
-
-def gate_exit_code(results, strict=False):
-    """1 if a floor failed; 3 if one was inconclusive under strict; else 0."""
-    verdicts = {r["verdict"] for r in results}
-    if FAIL in verdicts:
-        return 1
-    if strict and INCONCLUSIVE in verdicts:
-        return 3
-    return 0
 
 
 # ---- A/B verdicts: one build against another, and against a baseline ----

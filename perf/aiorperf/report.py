@@ -223,14 +223,15 @@ def _vs_text(g):
 
 
 def gate_text(results):
-    head = ("cell", "subject", "vs", "floor", "ratio", "rounds lo..hi",
-            "CoV s/r", "verdict")
+    head = ("cell", "subject", "vs", "floor", "ratio", "90% interval",
+            "rounds", "CoV s/r", "verdict")
     rows = []
     for g in results:
         rows.append((
             g["cell"], g["config"], _vs_text(g), _floor_text(g),
             f_num(g["ratio"], "%.3f"),
             "-" if g["lo"] is None else "%.3f..%.3f" % (g["lo"], g["hi"]),
+            str(g["n"]),
             "%s/%s" % (f_pct(g["cov_subject"]), f_pct(g["cov_ref"])),
             g["verdict"] + (" (%s)" % g["reason"] if g["reason"] else "")))
     w = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
@@ -257,14 +258,16 @@ def gate_banner(results):
 
 def gate_md(results):
     icon = {PASS: "PASS", FAIL: "**FAIL**", INCONCLUSIVE: "**INCONCLUSIVE**"}
-    out = ["| cell | subject | vs | floor | median ratio | per-round "
-           "lo..hi | CoV subj/ref | verdict |",
-           "|---|---|---|---|---:|---:|---:|---|"]
+    out = ["| cell | subject | vs | floor | median ratio | 90% interval "
+           "| rounds | CoV subj/ref | verdict |",
+           "|---|---|---|---|---:|---:|---:|---:|---|"]
     for g in results:
-        out.append("| `%s` | %s | %s | %s | %s | %s | %s/%s | %s%s |" % (
+        out.append("| `%s` | %s | %s | %s | %s | %s | %d | %s/%s | %s%s |"
+                   % (
             g["cell"], g["config"], _vs_text(g), _floor_text(g),
             f_num(g["ratio"], "%.3f"),
             "-" if g["lo"] is None else "%.3f..%.3f" % (g["lo"], g["hi"]),
+            g["n"],
             f_pct(g["cov_subject"]), f_pct(g["cov_ref"]),
             icon[g["verdict"]],
             " (%s)" % g["reason"] if g["reason"] else ""))
@@ -437,11 +440,13 @@ def verdict_banner(results, what="A/B"):
 
 def _floor_case(g):
     name = "%s vs %s %s" % (g["config"], _vs_text(g), _floor_text(g))
-    msg = "%s: ratio of medians %s (floor %s %.3f), per-round %s, CoV " \
-        "%s/%s%s" % (g["verdict"], f_num(g["ratio"], "%.3f"),
+    msg = "%s: ratio of medians %s (floor %s %.3f), 90%% interval of the " \
+        "per-round ratio %s over %d round(s), CoV %s/%s%s" % (
+                     g["verdict"], f_num(g["ratio"], "%.3f"),
                      ">=" if g["kind"] == "min" else "<=", g["floor"],
                      "-" if g["lo"] is None else "%.3f..%.3f" % (g["lo"],
                                                                   g["hi"]),
+                     g["n"],
                      f_pct(g["cov_subject"]), f_pct(g["cov_ref"]),
                      " (%s)" % g["reason"] if g["reason"] else "")
     return "gate." + g["cell"], name, g["verdict"], msg
