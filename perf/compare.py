@@ -14,4 +14,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from aiorperf.cli import main  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        rc = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `compare.py baseline show NAME | head`: the reader left; end
+        # quietly, as a command-line tool does (and do not let Python's
+        # own flush at exit complain again).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        rc = 0
+    sys.exit(rc)

@@ -28,7 +28,15 @@
 # builds; PERF_AB_KEEP=1 keeps the scratch directory (engines, build logs).
 set -euo pipefail
 
-die() { printf 'perf-ab: error: %s\n' "$*" >&2; exit 2; }
+out_dir=		# compare.py's --out, once the arguments are read
+die() {		# message [log]: to stderr, and into the out dir for CI
+	printf 'perf-ab: error: %s\n' "$*" >&2
+	if [ -n "$out_dir" ]; then
+		python3 "$repo/perf/compare.py" error --out "$out_dir" \
+			--reason "perf-ab: $1" ${2:+--log "$2"} >/dev/null 2>&1 || true
+	fi
+	exit 2
+}
 say() { printf 'perf-ab: %s\n' "$*" >&2; }
 
 usage="usage: scripts/perf-ab.sh BASE_REF [HEAD_REF] [-- compare.py arguments]"
@@ -47,6 +55,12 @@ if [ $# -gt 0 ]; then
 fi
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
+prev=
+for a in "$@"; do	# where compare.py will write: set-up errors go there too
+	case $a in --out=*) out_dir=${a#--out=} ;; esac
+	[ "$prev" = --out ] && out_dir=$a
+	prev=$a
+done
 git -C "$repo" rev-parse --git-dir >/dev/null 2>&1 ||
 	die "$repo is not a git repository: perf-ab builds git refs"
 
@@ -117,7 +131,7 @@ build() {	# name ref sha
 		[ ! -f "$bld/libaioring.so" ]; then
 		keep=$(mktemp "${TMPDIR:-/tmp}/perf-ab-$name-build-XXXXXX.log")
 		cp "$log" "$keep"
-		die "build of $name ref '$ref' (${sha:0:12}) failed: $(first_error "$log") (log: $keep)"
+		die "build of $name ref '$ref' (${sha:0:12}) failed: $(first_error "$log") (log: $keep)" "$keep"
 	fi
 	mkdir -p "$work/engines/$name"
 	cp "$bld/libaioring.so" "$work/engines/$name/libaioring.so"
@@ -132,11 +146,12 @@ worktrees=()
 
 cmd=(python3 "$repo/perf/compare.py"
      --engine "base=$work/engines/base/libaioring.so"
-     --engine "head=$work/engines/head/libaioring.so" "$@")
+     --engine "head=$work/engines/head/libaioring.so"
+     --label "base=$base_ref @ ${base_sha:0:12}"
+     --label "head=$head_ref @ ${head_sha:0:12}" "$@")
 say "running: ${cmd[*]}"
 set +e
-PERF_AB_BASE="$base_ref@${base_sha:0:12}" PERF_AB_HEAD="$head_ref@${head_sha:0:12}" \
-	"${cmd[@]}"
+"${cmd[@]}"
 rc=$?
 set -e
 say "compare.py exited $rc"

@@ -88,7 +88,7 @@ AB_BUDGET = 300.0       # default --budget of an A/B of builds, seconds
 # --quick: more, shorter rounds than the default, in about the same time:
 # a floor's interval narrows with the number of rounds, not their length.
 QUICK_ROUNDS = 6
-SUBCOMMANDS = ("run", "history", "baseline")
+SUBCOMMANDS = ("run", "history", "baseline", "error")
 
 # Re-exported for callers of the old single-file module.
 __all__ = ["main", "parse_args", "build_cells", "fio_cmd", "parse_configs",
@@ -261,7 +261,8 @@ def write_outputs(st):
         f.write(table + extra_txt)
     junit = rep.junit_xml(verdict_groups(st), st["failures"],
                           strict=args.strict,
-                          elapsed=time.monotonic() - st["t0"])
+                          elapsed=time.monotonic() - st["t0"],
+                          setup_error=st.get("setup_error"))
     with open(os.path.join(out, "junit.xml"), "w") as f:
         f.write(junit)
     md = markdown(st, summary, by_host)
@@ -279,6 +280,12 @@ def write_outputs(st):
         print(m)
     print("results: %s (results.json, summary.md, table.txt, junit.xml%s)"
           % (out, "".join(", " + os.path.basename(c) for c in charts)))
+
+
+def labelled(args, config):
+    """A config with its build's label, if it has one."""
+    lab = args.labels.get(config_engine(config))
+    return "%s (%s)" % (config, lab) if lab else config
 
 
 def counts_text(st):
@@ -302,7 +309,7 @@ def results_doc(st, summary, by_host):
         "settings": st["settings"],
         "target": target_doc(st["target"]),
         "cells": list(st["cells"]), "configs": st["configs"],
-        "engines": args.engines,
+        "engines": args.engines, "labels": args.labels,
         "interrupted": st["interrupted"],
         "elapsed_s": round(time.monotonic() - st["t0"], 1),
         "failures": st["failures"], "skipped": st["skipped"],
@@ -345,8 +352,14 @@ def markdown(st, summary, by_host):
     title = "libaioring vs fio built-in engines"
     if st.get("ab_roles"):
         title = "libaioring A/B: %s vs %s" % (
-            ", ".join(st["ab_roles"]["heads"]), st["ab_roles"]["base"])
+            ", ".join(labelled(args, h) for h in st["ab_roles"]["heads"]),
+            labelled(args, st["ab_roles"]["base"]))
     lines = ["## " + title, ""]
+    if st.get("rc") == EXIT_SETUP:
+        lines += ["**COULD NOT RUN (exit 2)**: %s" % (
+            st.get("setup_error") or "%d fio run(s) failed"
+            % len(st["failures"])), "",
+            "No verdict below is a pass: the run is incomplete.", ""]
     for name, res, banner in (
             ("ab", st.get("ab"), "A/B timed"),
             ("counts", st.get("count_verdicts"), "A/B counts"),
@@ -368,14 +381,22 @@ def markdown(st, summary, by_host):
     lines.append("- kernel `%s`, %s, %s CPUs, `%s`" % (
         env["kernel"], env["cpu_model"], env["nproc"], env["fio_version"]))
     for name, e in (env.get("engines") or {}).items():
-        lines.append("- engine **%s** `%s` sha256 `%s`" % (
-            name, e.get("path", "-"), (e.get("sha256") or "-")[:16]))
+        # A label (a git ref and commit) says what a build is; its path
+        # is often a scratch copy, gone when the summary is read.
+        lines.append("- engine **%s** %s, sha256 `%s`" % (
+            name, "`%s`" % args.labels[name] if name in args.labels else
+            "`%s`" % e.get("path", "-"), (e.get("sha256") or "-")[:16]))
     lines += [
         "- git `%s`" % env.get("git_describe"),
-        "- target: %s `%s` (%s); %d round(s) interleaved (order rotating), "
-        "runtime %gs + ramp %gs, direct=1" % (
-            t.get("kind"), t.get("path"), human_size(t.get("size") or 0),
-            s["rounds"], s["runtime"], s["ramp_time"]),
+        "- target: %s; %s, runtime %gs + ramp %gs, direct=1" % (
+            "%s `%s` (%s)" % (t.get("kind"), t.get("path"),
+                              human_size(t.get("size") or 0))
+            if t.get("path") else "not made (the run stopped before)",
+            "%d clean round(s) at most, %s, in a budget of %s" % (
+                LOOKS[-1], s["order"], fmt_secs(s["budget_s"]))
+            if s.get("budget_s") else "%d round(s) interleaved (%s)" % (
+                s["rounds"], s["order"]),
+            s["runtime"], s["ramp_time"]),
         "- load average at start %s, at end %s" % (
             "/".join("%.2f" % x for x in env["loadavg_start"]),
             "/".join("%.2f" % x for x in env.get("loadavg_end", ()))),
@@ -388,13 +409,21 @@ def markdown(st, summary, by_host):
         lines.append("- engine options: `%s`" % " ".join(s["aior_opt"]))
     if st.get("ab") is not None:
         lines += ["", "### A/B verdicts", "",
-            "Each head vs `%s`; paired ratio = median over rounds of "
-            "head/base in the same round, 90%% bootstrap CI over rounds; "
-            "thresholds: %s." % (st["ab_roles"]["base"],
-                                 thresholds_text(args)), "",
+            "Each head vs `%s`; %s; thresholds: %s." % (
+                st["ab_roles"]["base"],
+                "paired ratio = 10%% trimmed geometric mean over clean "
+                "rounds of head/base in the same round, Yuen's interval "
+                "at %.0f%% per look (rounds added until decisive; "
+                "docs/perf/ab.md)" % (LOOK_LEVEL * 100)
+                if args.budget else
+                "paired ratio = median over rounds of head/base in the "
+                "same round, 90%% bootstrap CI over rounds",
+                thresholds_text(args)), "",
             rep.verdict_md(st["ab"])]
         if "ab.png" in st.get("charts", []):
-            lines += ["![A/B changes](ab.png)", ""]
+            # No image link: a PR comment or a step summary cannot
+            # resolve a file of the artifact.
+            lines += ["Chart: `ab.png` in the results (the artifact).", ""]
     if st.get("count_verdicts") is not None:
         lines += ["", "### Exact counts per request", "",
                   "Each build counted %d times in this run (%s); a count "
@@ -470,6 +499,12 @@ def parse_args(argv):
                         "build is judged against the first); a bare PATH "
                         "is the build called aioring (default: "
                         "build/libaioring.so of this repository)")
+    g.add_argument("--label", action="append", default=[],
+                   metavar="NAME=TEXT",
+                   help="what a named build is (e.g. base='main @ "
+                        "1a2b3c4d5e6f'): shown instead of its path in the "
+                        "tables and summary.md (scripts/perf-ab.sh gives "
+                        "each ref and commit)")
     g.add_argument("--aior-opt", action="append", default=[],
                    metavar="KEY=VAL", help="engine option for every engine "
                    "build config (repeatable)")
@@ -636,6 +671,13 @@ def parse_args(argv):
         p.error(str(e))
     args.engine = args.engines.get("aioring") or next(
         iter(args.engines.values()))
+    args.labels = {}
+    for lab in args.label:
+        name, sep, text = lab.partition("=")
+        if not sep or name not in args.engines or not text.strip():
+            p.error("--label %r: want NAME=TEXT with NAME one of the "
+                    "engines (%s)" % (lab, ", ".join(args.engines)))
+        args.labels[name] = text.strip()
     judged = len(named_engines(args.engines)) >= 2 or bool(
         args.save_baseline or args.against_baseline)
     ab = len(named_engines(args.engines)) >= 2
@@ -739,6 +781,8 @@ def main(argv=None):
             return history_main(rest)
         if cmd == "baseline":
             return baseline_main(rest)
+        if cmd == "error":
+            return error_main(rest)
         argv = rest
     return run_main(argv)
 
@@ -829,6 +873,54 @@ def setup(args):
     return configs, cells, floors, used
 
 
+def error_outputs(out, reason, log=None):
+    """A run that could not start still leaves its reason where CI looks:
+    summary.md (and the step summary), junit.xml with a failing set-up
+    case, results.json, and the log it names (copied in)."""
+    os.makedirs(out, exist_ok=True)
+    lines = ["## libaioring perf: could not run", "",
+             "**COULD NOT RUN (exit 2)**: %s" % reason, ""]
+    if log and os.path.isfile(log):
+        shutil.copy(log, os.path.join(out, os.path.basename(log)))
+        with open(log, errors="replace") as f:
+            tail = f.read().splitlines()[-30:]
+        lines += ["The log is `%s` in this directory (the artifact); its "
+                  "end:" % os.path.basename(log), "", "```"] + tail + \
+                 ["```", ""]
+    md = "\n".join(lines)
+    with open(os.path.join(out, "summary.md"), "w") as f:
+        f.write(md)
+    with open(os.path.join(out, "junit.xml"), "w") as f:
+        f.write(rep.junit_xml([], setup_error=reason))
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump({"tool": "libaioring perf/compare.py", "error": reason,
+                   "log": os.path.basename(log) if log else None}, f,
+                  indent=1)
+        f.write("\n")
+    step = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step:
+        try:
+            with open(step, "a") as f:
+                f.write(md + "\n")
+        except OSError as e:
+            notice("cannot append to $GITHUB_STEP_SUMMARY: %s" % e)
+
+
+def error_main(argv):
+    p = argparse.ArgumentParser(
+        prog="compare.py error",
+        description="Write the outputs of a run that could not start (a "
+                    "build that failed, say): summary.md, junit.xml with a "
+                    "failing set-up case, results.json, and the log.  "
+                    "scripts/perf-ab.sh uses it.")
+    p.add_argument("--out", required=True)
+    p.add_argument("--reason", required=True)
+    p.add_argument("--log", help="a log file to copy in and quote")
+    args = p.parse_args(argv)
+    error_outputs(args.out, args.reason, args.log)
+    return EXIT_SETUP
+
+
 def announce(banner, results, bad, strict):
     """Print a verdict banner; loudly when a result is @bad or inconclusive."""
     verdicts = {r["verdict"] for r in results}
@@ -868,6 +960,8 @@ def run_main(argv):
                                                            [])))))
     except (SetupError, hist.BaselineError) as e:
         print("compare: error: %s" % e, file=sys.stderr)
+        if args.out and not args.dry_run:
+            error_outputs(args.out, str(e))
         return EXIT_SETUP
 
     if args.dry_run:
@@ -971,6 +1065,7 @@ def run_main(argv):
     except SetupError as e:
         print("compare: error: %s" % e, file=sys.stderr)
         rc = EXIT_SETUP
+        st["setup_error"] = str(e)
         st.setdefault("env", environment(args, fio_version, tio))
     except (KeyboardInterrupt, Interrupted):
         st["interrupted"] = True
@@ -993,26 +1088,27 @@ def run_main(argv):
              % len(st["samples"]))
 
     judge(st)
-    write_outputs(st)
-    if st.get("gate") is not None:
-        announce(rep.gate_banner(st["gate"]), st["gate"], FAIL, args.strict)
-    for key, what in (("ab", "A/B"), ("baseline", "baseline %s" % (
-            args.against_baseline))):
-        res = st.get(key)
-        if res is not None:
-            announce(rep.verdict_banner(res, what), res, REGRESSION,
-                     args.strict)
     codes = [verdicts_exit_code(res, args.strict)
              for _, res in verdict_groups(st)]
     vrc = (EXIT_REGRESSION if EXIT_REGRESSION in codes else
            EXIT_INCONCLUSIVE if EXIT_INCONCLUSIVE in codes else EXIT_PASS)
     if rc == 0:
         rc = vrc
+    if st["failures"] and rc != EXIT_INTR:
+        rc = EXIT_SETUP
+    st["rc"] = rc       # summary.md never headlines a pass on exit 2
+    write_outputs(st)
+    if st.get("gate") is not None:
+        announce(rep.gate_banner(st["gate"]), st["gate"], FAIL, args.strict)
+    for key, what in (("ab", "A/B timed"), ("count_verdicts", "A/B counts"),
+                      ("baseline", "baseline %s" % args.against_baseline)):
+        res = st.get(key)
+        if res is not None:
+            announce(rep.verdict_banner(res, what), res, REGRESSION,
+                     args.strict)
     if st["failures"]:
         loud("%d fio run(s) FAILED; exit %d" % (len(st["failures"]),
                                                EXIT_SETUP))
-        if rc != EXIT_INTR:
-            rc = EXIT_SETUP
     if args.save_baseline:
         if st["failures"] or st["interrupted"] or rc == EXIT_SETUP:
             loud("baseline %r NOT saved: the run is incomplete"

@@ -472,14 +472,14 @@ def _verdict_case(r):
 
 
 def junit_xml(groups, failures=(), strict=False, suite="libaioring-perf",
-              elapsed=0.0):
+              elapsed=0.0, setup_error=None):
     """JUnit XML text: one <testcase> per judged floor / cell and metric.
 
     groups: [(name, results)] with results from evaluate_gate (floors),
     evaluate_ab or evaluate_baseline.  A FAIL or REGRESSION is a
     <failure> whose message carries the figures; INCONCLUSIVE is
-    <skipped> (a <failure> under strict); fio runs that failed are
-    <error> cases.
+    <skipped> (a <failure> under strict); fio runs that failed, and a
+    set-up error (a build, a missing tool), are <error> cases.
     """
     import xml.etree.ElementTree as ET
     root = ET.Element("testsuites", name=suite)
@@ -508,6 +508,15 @@ def junit_xml(groups, failures=(), strict=False, suite="libaioring-perf",
         for k, v in cnt.items():
             ts.set(k, str(v))
             total[k] += v
+    if setup_error:
+        ts = ET.SubElement(root, "testsuite", name="%s.setup" % suite,
+                           tests="1", errors="1")
+        tc = ET.SubElement(ts, "testcase", classname="setup", name="set-up",
+                           time="0")
+        e = ET.SubElement(tc, "error", message=setup_error, type="setup")
+        e.text = setup_error
+        total["tests"] += 1
+        total["errors"] += 1
     if failures:
         ts = ET.SubElement(root, "testsuite", name="%s.runs" % suite)
         for f in failures:

@@ -77,10 +77,13 @@ def parse_size(text):
 
 
 def human_size(n):
-    for unit, shift in (("G", 30), ("M", 20), ("k", 10)):
-        if n >= 1 << shift and n % (1 << shift) == 0:
-            return "%d%s" % (n >> shift, unit)
-    return str(n)
+    """Bytes as people read them: 1 GiB, 23.0 GiB, 256 MiB, 4 KiB."""
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift:
+            if n % (1 << shift) == 0:
+                return "%d %s" % (n >> shift, unit)
+            return "%.1f %s" % (n / float(1 << shift), unit)
+    return "%d B" % n
 
 
 def csv_list(text):
