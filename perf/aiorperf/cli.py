@@ -34,6 +34,17 @@ options; reports medians, spread and ratios, and judges:
     python3 perf/compare.py history results/ --out trend/        # trend
     python3 perf/compare.py baseline list
 
+Columns of the tables: n (rounds), medians over rounds of IOPS, MiB/s,
+latency percentiles and CPU per I/O ((usr + sys) of the fio job threads x
+runtime / I/Os, split usr/sys), ctx/IO (context switches of the job
+threads per I/O, fio's `ctx`: a request that sleeps in io_getevents()
+costs one), CoV and min..max of IOPS over rounds, xlibaio / xio_uring
+(ratio of median IOPS to that anchor in the same cell), % raw aio (share
+of fio's t/io_uring -a1 on the same target), busy (median cores the rest
+of the machine used during the runs, from /proc/stat less fio's own, plus
+stolen time; "!k": k runs were contended, over 0.25 cores or another fio
+running, and an A/B of builds drops and reruns such rounds).
+
 Outputs in --out DIR: results.json (every sample, the environment, the
 verdicts), summary.md (also appended to $GITHUB_STEP_SUMMARY), table.txt,
 junit.xml (one test case per judged floor, or cell and metric), ratios.png

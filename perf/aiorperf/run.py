@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 
 from .plan import (BATCH, READ_RW, WRITE_RW, balanced_order, cell_configs,
-                   fio_cmd, parse_cell_key, round_order)
+                   fio_cmd, is_external, parse_cell_key, round_order)
 from .stats import LOOKS
 from . import report as rep
 from .report import CEILING
@@ -686,6 +686,8 @@ def run_all(st, tio, rounds):
     plan = plan_runs(st, tio)
     pg = _Progress(est=args.runtime + args.ramp_time + 0.5)
     cells = list(dict.fromkeys(c for c, _ in plan))
+    builds = {p for p in plan if p[1] != CEILING
+              and is_external(p[1], getattr(args, "engines", None))}
     rnd = 0
     while True:
         rnd += 1
@@ -701,6 +703,14 @@ def run_all(st, tio, rounds):
             pg.seq += 1
             if (cell, cfg) not in pg.dead:
                 run_one(st, tio, pg, rounds, cell, cfg, rnd)
+            if builds and builds <= pg.dead:
+                # Nothing is left to measure: the anchors and the
+                # ceiling alone would only take time.
+                loud("every run of an engine build failed: stopping")
+                st["notes"].append("every run of an engine build failed; "
+                                   "nothing else was run")
+                PROGRESS.clear()
+                return 0
         if round_done(st, rounds, pg, cells, rnd):
             break
     undrop_if_starved(st, rounds, cells)
