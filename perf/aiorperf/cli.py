@@ -47,7 +47,10 @@ running, and an A/B of builds drops and reruns such rounds).
 
 Outputs in --out DIR: results.json (every sample, the environment, the
 verdicts), summary.md (also appended to $GITHUB_STEP_SUMMARY), table.txt,
-junit.xml (one test case per judged floor, or cell and metric), ratios.png
+junit.xml (one test case per judged floor, or cell and metric), bmf.json
+(Bencher Metric Format), benchmark-bigger.json and benchmark-smaller.json
+(github-action-benchmark's customBiggerIsBetter / customSmallerIsBetter
+inputs: IOPS; p99 ns, CPU us per I/O and the counts), ratios.png
 and ab.png / baseline.png (gnuplot).  With --client HOST[:PORT] every run
 goes through fio's client/server on all hosts at once; the verdicts are
 made on the aggregate ("all") and on every host, and every output has
@@ -270,6 +273,16 @@ def write_outputs(st):
     st["doc"] = doc
     with open(os.path.join(out, "table.txt"), "w") as f:
         f.write(table + extra_txt)
+    # Dashboards take these as they are: Bencher (bmf.json, Bencher
+    # Metric Format) and github-action-benchmark (customBiggerIsBetter /
+    # customSmallerIsBetter).
+    bmf = rep.bmf_doc(summary, cells, st["configs"], st.get("count_rows"))
+    bigger, smaller = rep.gab_docs(bmf)
+    for name, data in (("bmf.json", bmf), ("benchmark-bigger.json", bigger),
+                       ("benchmark-smaller.json", smaller)):
+        with open(os.path.join(out, name), "w") as f:
+            json.dump(data, f, indent=1)
+            f.write("\n")
     junit = rep.junit_xml(verdict_groups(st), st["failures"],
                           strict=args.strict,
                           elapsed=time.monotonic() - st["t0"],
@@ -289,7 +302,8 @@ def write_outputs(st):
     print()
     for m in msgs:
         print(m)
-    print("results: %s (results.json, summary.md, table.txt, junit.xml%s)"
+    print("results: %s (results.json, summary.md, table.txt, junit.xml, "
+          "bmf.json, benchmark-{bigger,smaller}.json%s)"
           % (out, "".join(", " + os.path.basename(c) for c in charts)))
 
 

@@ -691,3 +691,65 @@ def _count_case(r):
                r.get("reps", 0),
                " (%s)" % r["reason"] if r.get("reason") else ""))
     return cls, name, r["verdict"], msg
+
+
+# ---- dashboards: Bencher Metric Format, github-action-benchmark ----
+
+def _bench_name(cell, config, host=None):
+    return "%s/%s%s" % (cell, config, "" if host in (None, "local", "all")
+                        else "@" + host)
+
+
+def bmf_doc(summary, cells, configs, count_rows=None):
+    """Bencher Metric Format: {benchmark: {measure: {value, lower_value,
+    upper_value}}}, one benchmark per cell and config (medians over
+    rounds, bounded by the rounds' min and max IOPS), and the exact
+    counts per request of each build (median of its repeats, bounded by
+    them)."""
+    doc = {}
+    for cell in cells:
+        for cfg in list(configs) + [CEILING]:
+            st = (summary.get(cell) or {}).get(cfg)
+            if not st or st.get("iops") is None:
+                continue
+            m = {"throughput": {"value": st["iops"],
+                                "lower_value": st["iops_min"],
+                                "upper_value": st["iops_max"]}}
+            if st.get("lat_p99_ns") is not None:
+                m["latency"] = {"value": st["lat_p99_ns"]}
+            if cfg != CEILING and st.get("cpu_us_per_io") is not None:
+                m["cpu-us-per-io"] = {"value": st["cpu_us_per_io"]}
+            doc[_bench_name(cell, cfg)] = m
+    for r in count_rows or []:
+        name = _bench_name(r["cell"], r["config"])
+        for key, v in r.items():
+            if key in ("cell", "config", "rep") or v is None:
+                continue
+            slot = doc.setdefault(name, {}).setdefault(
+                key.replace("_", "-"), {"values": []})
+            slot["values"].append(v)
+    for m in doc.values():
+        for slot in m.values():
+            vals = slot.pop("values", None)
+            if vals:
+                slot.update(value=median(vals), lower_value=min(vals),
+                            upper_value=max(vals))
+    return doc
+
+
+def gab_docs(bmf):
+    """github-action-benchmark's two custom formats from a BMF doc:
+    (customBiggerIsBetter entries, customSmallerIsBetter entries)."""
+    units = {"throughput": "IOPS", "latency": "ns p99",
+             "cpu-us-per-io": "us CPU/IO"}
+    bigger, smaller = [], []
+    for name, m in bmf.items():
+        for measure, slot in m.items():
+            e = {"name": "%s %s" % (name, measure),
+                 "unit": units.get(measure, "per request"),
+                 "value": slot["value"]}
+            if "lower_value" in slot:
+                e["range"] = "%.6g..%.6g" % (slot["lower_value"],
+                                             slot["upper_value"])
+            (bigger if measure == "throughput" else smaller).append(e)
+    return bigger, smaller

@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
 from aiorperf import counts, gate, plan, run, stats  # noqa: E402
+from aiorperf import report  # noqa: E402
 
 
 class CountVerdict(unittest.TestCase):
@@ -228,6 +229,33 @@ class Sequential(unittest.TestCase):
                             if s["round"] == 2))
         self.assertEqual(sorted(gate._by_round(smp, "c", "base", "iops")),
                          [1, 3])
+
+
+class Dashboards(unittest.TestCase):
+    def test_bencher_metric_format_and_github_action_benchmark(self):
+        summary = {"c": {"base": {"iops": 100.0, "iops_min": 90.0,
+                                  "iops_max": 110.0, "lat_p99_ns": 5000.0,
+                                  "cpu_us_per_io": 1.5}}}
+        rows = [{"cell": "c", "config": "base", "rep": 1,
+                 "insn_engine": 300.0},
+                {"cell": "c", "config": "base", "rep": 2,
+                 "insn_engine": 302.0}]
+        bmf = report.bmf_doc(summary, ["c"], ["base"], rows)
+        m = bmf["c/base"]
+        self.assertEqual(m["throughput"], {"value": 100.0,
+                                           "lower_value": 90.0,
+                                           "upper_value": 110.0})
+        self.assertEqual(m["latency"], {"value": 5000.0})
+        self.assertEqual(m["insn-engine"], {"value": 301.0,
+                                            "lower_value": 300.0,
+                                            "upper_value": 302.0})
+        bigger, smaller = report.gab_docs(bmf)
+        self.assertEqual([e["name"] for e in bigger],
+                         ["c/base throughput"])
+        self.assertEqual(bigger[0]["unit"], "IOPS")
+        self.assertIn("c/base insn-engine", [e["name"] for e in smaller])
+        for e in bigger + smaller:
+            self.assertEqual(set(e) - {"range"}, {"name", "unit", "value"})
 
 
 if __name__ == "__main__":
