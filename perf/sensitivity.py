@@ -44,7 +44,6 @@ import datetime
 import fcntl
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess

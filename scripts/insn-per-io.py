@@ -7,7 +7,7 @@ does not move with the machine's speed, for the engine beside fio's own.
     python3 scripts/insn-per-io.py --qd 1,32 --configs aioring,libaio-ur \\
         --engine base=/tmp/base/libaioring.so --engine build/libaioring.so
 
-Every configuration runs the same fio job as jobs/compare.py does (randread
+Every configuration runs the same fio job as perf/compare.py does (randread
 4k by default, direct=1, on a written 1 GiB file in /dev/shm) twice under
 `valgrind --tool=callgrind`, for --ios and for 2 x --ios requests.  The
 difference between the two runs, divided by --ios, is what one more request

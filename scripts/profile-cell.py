@@ -7,7 +7,7 @@ libaio on one cell, as shares of CPU per I/O.
         --target /dev/nvme0n1 --out docs/perf/profile-nvme
 
 For every cell and every engine configuration, fio runs the same job as
-jobs/compare.py does (same options, --iodepth_batch_submit/complete_max=32
+perf/compare.py does (same options, --iodepth_batch_submit/complete_max=32
 from QD 128 on) under `perf record` (Debian's linux-perf), one
 configuration after the other.  Every sample is put in one class:
 

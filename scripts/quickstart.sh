@@ -3,7 +3,7 @@
 #  1. a verification run of the engine on a RAM-backed file (crc32c over
 #     random writes, the engine's counters printed), and
 #  2. an interleaved benchmark of the engine against fio's built-in libaio
-#     and io_uring on the same kind of file (jobs/compare.py): the short
+#     and io_uring on the same kind of file (perf/compare.py): the short
 #     CI-sized one, or what the arguments ask for (they go to compare.py
 #     instead of --quick; e.g. nothing else for the default cells, --full,
 #     --target /dev/nvme0n1, --gate jobs/floors.json).
@@ -18,8 +18,8 @@ echo "== verification: jobs/quickstart-verify.fio on $dir"
 AIOR_ENGINE="$repo/build/libaioring.so" AIOR_DIR="$dir" \
 	fio "$repo/jobs/quickstart-verify.fio"
 
-echo "== benchmark: jobs/compare.py"
+echo "== benchmark: perf/compare.py"
 cd "$repo"
 [ $# -gt 0 ] || set -- --quick
 # Not exec: the EXIT trap must still remove the verification directory.
-python3 jobs/compare.py --engine "$repo/build/libaioring.so" "$@"
+python3 perf/compare.py --engine "$repo/build/libaioring.so" "$@"

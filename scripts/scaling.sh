@@ -23,7 +23,7 @@ for ((i = 0; i < ${#args[@]}; i++)); do
 	[[ ${args[i]} == --out=* ]] && out=${args[i]#--out=}
 done
 
-python3 "$repo/jobs/compare.py" --rw randread --bs 4k --qd 32 --files 0 \
+python3 "$repo/perf/compare.py" --rw randread --bs 4k --qd 32 --files 0 \
 	--no-ceiling --configs aioring,libaio,io_uring --jobs "$(seq -s, 1 "$n")" \
 	--out "$out" "$@"
 

@@ -89,11 +89,9 @@ from .run import (FOREIGN_CPU_LIMIT, Rounds, build_tio, ceiling_applies,
                   cleanup_target, environment, new_target, prepare_target,
                   run_all)
 from .stats import DEFAULT_LEVEL, LOOK_LEVEL, LOOKS
-from .util import (PROGRESS, Interrupted, SetupError, cmd_out, csv_list,
+from .util import (PROGRESS, REPO, Interrupted, SetupError, cmd_out, csv_list,
                    fmt_secs, human_size, loud, notice, parse_size)
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
 
 EXIT_PASS, EXIT_REGRESSION, EXIT_SETUP, EXIT_INCONCLUSIVE, EXIT_INTR = \
     0, 1, 2, 3, 130

@@ -29,7 +29,9 @@ QUICK_CELLS = ["randread/4k/qd1/j1", "randread/4k/qd32/j1",
 BATCH_QD = 128          # qd >= this: iodepth_batch_submit/complete_max=32
 BATCH = 32
 READ_RW = ("read", "randread")
-WRITE_RW = ("write", "randwrite", "rw", "readwrite", "randrw", "trimwrite")
+# Every rw that changes the target (a read-only target refuses them).
+WRITE_RW = ("write", "randwrite", "rw", "readwrite", "randrw", "trimwrite",
+            "trim", "randtrim")
 KNOWN_RW = READ_RW + WRITE_RW
 
 

@@ -38,6 +38,7 @@ import subprocess
 import tempfile
 import time
 
+from .plan import WRITE_RW
 from .util import stop_group
 
 DEFAULT_PORT = 8765
@@ -110,8 +111,6 @@ def _connect_str(host):
 _CLIENT_ONLY = {"output-format", "output", "readonly", "minimal",
                 "terse-version", "eta", "eta-newline", "status-interval",
                 "debug", "parse-only", "warnings-fatal", "max-jobs"}
-_WRITE_RW = {"write", "randwrite", "rw", "readwrite", "randrw", "trimwrite",
-             "trim", "randtrim"}
 
 
 def job_file_text(job_args):
@@ -138,7 +137,7 @@ def job_file_text(job_args):
         if key == "rw" or key == "readwrite":
             rw = val
         lines.append("%s=%s" % (key, val) if eq else key)
-    if readonly and rw in _WRITE_RW:
+    if readonly and rw in WRITE_RW:
         raise ValueError("--readonly job with rw=%s: it would write" % rw)
     if not name or re.search(r"[\[\]\s]", name):
         raise ValueError("job options need --name=NAME (no spaces or "

@@ -23,12 +23,10 @@ from .plan import (BATCH, READ_RW, WRITE_RW, balanced_order, cell_configs,
 from .stats import LOOKS
 from . import report as rep
 from .report import CEILING
-from .util import (PROGRESS, Interrupted, SetupError, cmd_out, fmt_secs,
+from .util import (PROGRESS, REPO, Interrupted, SetupError, cmd_out, fmt_secs,
                    human_size, loud, notice, parse_size, sha256_of,
                    stop_group)
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
 
 # A run during which the rest of the machine used more CPU than this
 # (in cores, averaged over the run) is flagged as contended.
@@ -486,12 +484,6 @@ def engine_doc(path):
             "mtime_utc": datetime.datetime.fromtimestamp(
                 os.path.getmtime(path), datetime.timezone.utc).strftime(
                     "%Y-%m-%dT%H:%M:%SZ")}
-
-
-def runner_class(env):
-    """What makes two runs comparable: the same kind of machine and fio."""
-    return {k: env.get(k) for k in ("cpu_model", "kernel", "fio_version",
-                                    "nproc")}
 
 
 @dataclass

@@ -11,6 +11,11 @@ import subprocess
 import sys
 
 
+# The repository this harness belongs to (its build/, scripts/).
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
 class Interrupted(Exception):
     pass
 
