@@ -6,10 +6,10 @@ libaio on one cell, as shares of CPU per I/O.
     python3 scripts/profile-cell.py --qd 32 --configs aioring,libaio \\
         --target /dev/nvme0n1 --out docs/perf/profile-nvme
 
-For every cell and every engine configuration, fio runs the same job as
-perf/compare.py does (same options, --iodepth_batch_submit/complete_max=32
-from QD 128 on) under `perf record` (Debian's linux-perf), one
-configuration after the other.  Every sample is put in one class:
+For every cell and every engine configuration, fio runs the job of
+perf/compare.py (aiorperf.plan.fio_cmd: the same options, the same batch
+options from QD 128 on, read back by aiorperf.run) under `perf record`
+(Debian's linux-perf), one configuration after the other.  Every sample is put in one class:
 
   kernel aio path   fs/aio.c: io_submit/io_getevents, iocb and ring code
   file system       the file's read/write path: page cache, tmpfs/ext4,
@@ -39,14 +39,19 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "perf"))
+sys.dont_write_bytecode = True     # keep the tree free of __pycache__
+from aiorperf.plan import (BUILTIN_CONFIGS, cell_key,  # noqa: E402
+                           fio_cmd as plan_fio_cmd)
+from aiorperf.run import (metrics_from_json, parse_fio_output,  # noqa: E402
+                          write_file)
+from aiorperf.util import REPO  # noqa: E402
+
 CLASSES = ["kernel aio path", "file system", "block layer", "syscall entry",
            "kernel other", "fio", "engine", "libc", "other"]
-BUILTIN = {"libaio": ["--ioengine=libaio"],
-           "libaio-ur": ["--ioengine=libaio", "--userspace_reap=1",
-                         "--iodepth_batch_complete_min=0"],
-           "io_uring": ["--ioengine=io_uring"]}
 
 K_AIO = re.compile(r"aio|io_submit|io_getevents|kiocb|ioctx|read_events|"
                    r"refill_reqs|put_reqs_available|get_reqs_available|"
@@ -94,54 +99,27 @@ def classify(dso, sym):
     return "other"
 
 
-def fio_ms(s):
-    return "%dms" % int(round(float(s) * 1000))
-
-
 def fio_cmd(args, cell, config):
-    rw, bs, qd = cell
-    cmd = [args.fio, "--name=aior-profile", "--rw=%s" % rw, "--bs=%s" % bs,
-           "--iodepth=%d" % qd, "--numjobs=1", "--group_reporting=1",
-           "--direct=1", "--time_based=1",
-           "--runtime=%s" % fio_ms(args.runtime),
-           "--ramp_time=%s" % fio_ms(args.ramp_time), "--norandommap=1",
-           "--randrepeat=0", "--output-format=json", "--lat_percentiles=1",
-           "--percentile_list=50:99", "--filename=%s" % args.target_path,
-           "--size=%d" % args.target_size]
-    if qd >= 128:
-        cmd += ["--iodepth_batch_submit=32", "--iodepth_batch_complete_max=32"]
-    name = config.split(":")[0]
-    if name == "aioring":
-        cmd.append("--ioengine=external:%s" % args.engine)
-        cmd += ["--%s" % kv for kv in config.split(":")[1:]]
+    """compare.py's fio command for the cell, with the engine's counters."""
+    plan_args = types.SimpleNamespace(
+        fio=args.fio, runtime=args.runtime, ramp_time=args.ramp_time,
+        cpus_allowed=None, engines={"aioring": args.engine},
+        engine=args.engine, aior_opt=[])
+    target = {"path": args.target_path, "size": args.target_size,
+              "pass_size": True, "readonly": False, "files": {}}
+    cmd = plan_fio_cmd(plan_args, target, cell_key(*cell, 1), config)
+    if config.split(":")[0] == "aioring":
         cmd.append("--engine_stats=1")
-    else:
-        cmd += BUILTIN[name]
     return cmd
 
 
 def parse_fio(text, rw):
-    lines = text.splitlines()
-    start = next(i for i, ln in enumerate(lines) if ln.startswith("{"))
-    data, _ = json.JSONDecoder().raw_decode("\n".join(lines[start:]))
-    stats = {}
-    for ln in lines[:start]:
-        if ln.startswith("libaioring: job"):
-            for k, v in re.findall(r"([a-z_]+)=(\d+)", ln):
-                stats[k] = int(v)
-    j = data["jobs"][0]
-    d = j["write"] if rw in ("write", "randwrite") else j["read"]
-    run_s = j["job_runtime"] / 1000.0
-    cpu_s = (j["usr_cpu"] + j["sys_cpu"]) / 100.0 * run_s
-    ios = d["total_ios"]
-    if not ios:
-        raise SystemExit("profile-cell: fio completed no I/O")
-    return {"iops": d["iops"], "total_ios": ios, "cpu_s": cpu_s,
-            "cpu_us_per_io": cpu_s / ios * 1e6,
-            "usr_share": j["usr_cpu"] / max(j["usr_cpu"] + j["sys_cpu"], 1e-9),
-            "p50_ns": (d.get("clat_ns", {}).get("percentile") or {}).get(
-                "50.000000"),
-            "engine_stats": stats or None}
+    data, stats, _ = parse_fio_output(text)
+    m = metrics_from_json(data, rw)
+    return {"iops": m["iops"], "total_ios": m["total_ios"],
+            "cpu_s": m["cpu_s"], "cpu_us_per_io": m["cpu_us_per_io"],
+            "usr_share": m["usr_s"] / max(m["cpu_s"], 1e-9),
+            "p50_ns": m["lat_p50_ns"], "engine_stats": stats}
 
 
 def perf_breakdown(perf, data_path):
@@ -181,9 +159,7 @@ def make_target(args, scratch):
     args.target_path = path
     args.target_size = int(args.size)
     # A written file, not a sparse one: holes read faster than data.
-    subprocess.run([args.fio, "--name=fill", "--filename=%s" % path,
-                    "--rw=write", "--bs=1m", "--size=%d" % args.target_size,
-                    "--ioengine=psync", "--output=/dev/null"], check=True)
+    write_file(path, args.target_size)
 
 
 def main():
@@ -216,7 +192,7 @@ def main():
         ap.error("--qd %s: want integers like 1,32,128" % args.qd)
     configs = [c for c in args.configs.split(",") if c]
     for c in configs:
-        if c.split(":")[0] not in ("aioring",) + tuple(BUILTIN):
+        if c.split(":")[0] not in ("aioring",) + tuple(BUILTIN_CONFIGS):
             ap.error("--configs: unknown engine configuration '%s'" % c)
     if any(c.startswith("aioring") for c in configs) and \
             not os.path.isfile(args.engine):
