@@ -10,6 +10,7 @@
 #   FIO_SRC       use this configured fio tree instead (skips the download)
 #   AIOR_CACHE    where the fio source is kept (default ~/.cache/libaioring)
 #   AIOR_NO_APT=1 never call apt-get (everything is already installed)
+#   AIOR_PERF_ONLY=1  a performance job: skip the test-only packages
 set -euo pipefail
 
 say() { printf 'setup: %s\n' "$*" >&2; }
@@ -55,7 +56,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	$SUDO env DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
-if [ "${AIOR_NO_APT:-0}" != 1 ]; then
+if [ "${AIOR_NO_APT:-0}" != 1 ] && [ "${AIOR_PERF_ONLY:-0}" != 1 ]; then
 	for p in "${TEST_PKGS[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 			grep -q 'install ok installed' && continue

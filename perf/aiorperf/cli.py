@@ -86,8 +86,8 @@ from .plan import (DEFAULT_CONFIGS, FULL, QUICK_CELLS, BATCH, BATCH_QD,
                    parse_engine_specs, validate_cell)
 from . import report as rep
 from .run import (FOREIGN_CPU_LIMIT, Rounds, build_tio, ceiling_applies,
-                  cleanup_target, environment, new_target, prepare_target,
-                  run_all)
+                  cleanup_target, environment, io_uring_refused, new_target,
+                  prepare_target, run_all)
 from .stats import DEFAULT_LEVEL, LOOK_LEVEL, LOOKS
 from .util import (PROGRESS, REPO, Interrupted, SetupError, cmd_out, csv_list,
                    fmt_secs, human_size, loud, notice, parse_size)
@@ -694,6 +694,7 @@ def parse_args(argv):
         p.error(str(e))
     args.engine = args.engines.get("aioring") or next(
         iter(args.engines.values()))
+    args.setup_notes = []      # said while setting up; into the summary
     args.labels = {}
     for lab in args.label:
         name, sep, text = lab.partition("=")
@@ -880,6 +881,15 @@ def setup(args):
     if not fio_path:
         raise SetupError("fio binary %r not found" % args.fio)
     args.fio = fio_path
+    if "io_uring" in configs and not args.hosts and not args.dry_run:
+        why = io_uring_refused(args.fio)
+        if why:
+            msg = ("io_uring is refused here (%s): the io_uring anchor is "
+                   "left out (docker: --security-opt seccomp=unconfined "
+                   "allows it)" % why)
+            loud(msg)
+            args.setup_notes.append(msg)
+            configs = [c for c in configs if c != "io_uring"]
     if heads and args.pin == "auto" and not args.cpus_allowed \
             and not args.hosts:
         cpus = sorted(os.sched_getaffinity(0))
@@ -1023,7 +1033,8 @@ def run_main(argv):
     out = os.path.abspath(out)
 
     st = {"args": args, "out": out, "cells": cells, "configs": configs,
-          "samples": [], "failures": [], "skipped": [], "notes": [],
+          "samples": [], "failures": [], "skipped": [],
+          "notes": list(args.setup_notes),
           "interrupted": False, "t0": t0, "target": None, "gate": None,
           "floors": floors, "baseline_doc": bdoc, "contended": 0,
           "settings": {"rounds": args.rounds, "runtime": args.runtime,

@@ -208,6 +208,45 @@ def write_file(path, size, fsync=False):
         PROGRESS.clear()
 
 
+# The default RAM-backed target, and the least it may shrink to when
+# /dev/shm is small (a stock docker runner gives 64 MB).
+RAM_SIZE, RAM_MIN = 1 << 30, 16 << 20
+
+
+def default_ram_size(free, nfiles, notes):
+    """1 GiB, or what /dev/shm can hold (with room to spare) if less:
+    the engine's CPU path is the same on a smaller file."""
+    fit = (max(0, free - (16 << 20)) * 3 // 4) // (1 + nfiles) >> 20 << 20
+    if fit >= RAM_SIZE:
+        return RAM_SIZE
+    if fit < RAM_MIN:
+        return RAM_SIZE     # let the caller say what is missing
+    notes.append("/dev/shm has %s free: the RAM-backed target is %s, not "
+                 "%s (docker: --shm-size=2g gives the default)"
+                 % (human_size(free), human_size(fit), human_size(RAM_SIZE)))
+    return fit
+
+
+def io_uring_refused(fio):
+    """Why this machine cannot run fio's io_uring engine, or None.
+
+    Docker's default seccomp profile, and kernels built without io_uring
+    or with io_uring_disabled set, refuse io_uring_setup(): an anchor
+    that can only fail is better left out, with a word, than a run that
+    exits 2."""
+    try:
+        p = subprocess.run([fio, "--name=probe", "--ioengine=io_uring",
+                            "--filename=/dev/zero", "--rw=read", "--bs=4k",
+                            "--size=16k", "--output=/dev/null"],
+                           capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as e:
+        return str(e)
+    if p.returncode == 0:
+        return None
+    err = (p.stderr or p.stdout).strip().splitlines()
+    return err[0] if err else "fio exited %d" % p.returncode
+
+
 def check_direct(path):
     try:
         fd = os.open(path, os.O_RDONLY | os.O_DIRECT)
@@ -274,16 +313,18 @@ def prepare_target(args, cells, t):
         drop_files_dir = not args.keep
         files_dir = path + ".files%d"
     else:
-        size = args.size or (1 << 30)
         base = "/dev/shm" if os.path.isdir("/dev/shm") else None
         if base is None:
             notice("no /dev/shm: the default target is not RAM-backed")
-        need = size * (1 + len(nfiles))
         root = base or tempfile.gettempdir()
         st = os.statvfs(root)
+        size = args.size or default_ram_size(st.f_bavail * st.f_frsize,
+                                             len(nfiles), t["notes"])
+        need = size * (1 + len(nfiles))
         if st.f_bavail * st.f_frsize < need + (64 << 20):
             raise SetupError("%s has %s free, the target needs %s: pass a "
-                             "smaller --size" % (root, human_size(
+                             "smaller --size, or give the container more "
+                             "(docker: --shm-size=2g)" % (root, human_size(
                                  st.f_bavail * st.f_frsize), human_size(need)))
         d = tempfile.mkdtemp(prefix="aior-bench-", dir=root)
         if args.keep:
