@@ -229,7 +229,10 @@ def run_one(args, engs, kind, idx):
     os.makedirs(rdir, exist_ok=True)
     with open(os.path.join(rdir, "compare.log"), "w") as f:
         f.write(p.stdout)
-    if p.returncode not in (0, 1, 3) or not os.path.isfile(
+    # Exit 2 with results: a run disturbed from outside (another tenant
+    # took every aio context, say): kept, and left out of the table as a
+    # failed run.  Without results: the study itself is broken.
+    if p.returncode not in (0, 1, 2, 3) or not os.path.isfile(
             os.path.join(rdir, "results.json")):
         tail = p.stdout.strip().splitlines()[-5:]
         raise SystemExit("sensitivity: error: run %d: compare.py exited %d: "
@@ -297,9 +300,13 @@ def timed_rows(args, thresholds):
         for delay in args.delays:
             name = "d%d" % delay
             r = rows.setdefault(delay, {"planted_ns": delay, "runs": 0,
+                                        "failed_runs": 0,
                                         "losses": [], "iops": {},
                                         "flagged": 0, "flagged_by": {},
                                         "rounds": [], "per_run": []})
+            if doc.get("failures"):
+                r["failed_runs"] += 1
+                continue
             m = v.get(name) or {}
             if "iops" not in m:
                 continue
@@ -340,8 +347,12 @@ def counted_rows(args, planted):
         env = env or doc.get("env")
         for name, what in planted.items():
             r = rows.setdefault(name, dict(what, build=name, runs=0,
-                                           flagged=0, flagged_by={},
-                                           deltas={}, per_run=[]))
+                                           failed_runs=0, flagged=0,
+                                           flagged_by={}, deltas={},
+                                           per_run=[]))
+            if doc.get("failures"):
+                r["failed_runs"] += 1
+                continue
             m = v.get(name) or {}
             if not m:
                 continue
@@ -524,8 +535,14 @@ def markdown(doc):
             or "-"))
     lines += ["",
               "A run *flags* a build when any metric or count of it gets the "
-              "verdict REGRESSION (what makes `compare.py` exit 1).  The "
-              "measured loss is 1 - the A/B estimate (trimmed geometric "
+              "verdict REGRESSION (what makes `compare.py` exit 1).  A run "
+              "in which a fio run or a count failed (exit 2) is not in the "
+              "rows: failed runs, timed %d, counted %d.  " % (
+                  max([r.get("failed_runs", 0) for r in doc["rows"]
+                       if "planted_ns" in r] or [0]),
+                  max([r.get("failed_runs", 0) for r in doc["rows"]
+                       if "planted_ns" not in r] or [0])) +
+              "The measured loss is 1 - the A/B estimate (trimmed geometric "
               "mean of the per-round IOPS ratios planted/base); the same "
               "planted nanoseconds cost a larger share on a faster machine.  "
               "Per-run figures: `sensitivity.json`.", ""]
