@@ -558,15 +558,17 @@ def ab_chart(results, outdir, name="ab"):
                 (r["hi"] - 1) * 100, r["threshold"] * 100,
                 code.get(r["verdict"], 4)))
     width = max(900, 70 * len(rows) + 300)
+    span = ab_chart_span(rows)
     gp = os.path.join(outdir, name + ".gp")
     with open(gp, "w") as f:
         f.write("""# Render with: gnuplot %s.gp  (in this directory)
 set terminal pngcairo size %d,560 noenhanced font ",10"
 set output "%s.png"
-set title "change vs reference, %%  (bars: 90%% CI; + is higher: good for IOPS, bad for p99 and CPU)"
+set title "change vs base, %%  (bars: the interval, cut at the frame; + is good for IOPS, bad for p99, CPU)"
 set xtics rotate by -35 left
 set ylabel "%% change"
 set grid ytics
+set yrange [-%.1f:%.1f]
 set xrange [-0.6:%d.6]
 set key outside right top
 set arrow from graph 0, first 0 to graph 1, first 0 nohead lc rgb "black"
@@ -582,8 +584,17 @@ plot f using 0:(v(1, $2)):3:4:xtic(1) with yerrorbars pt 7 ps 1.5 lw 2 \\
         lc rgb "#7f7f7f" title "INCONCLUSIVE", \\
      f using 0:5 with points pt 2 ps 1.5 lc rgb "black" title "+-threshold", \\
      f using 0:(-$5) with points pt 2 ps 1.5 lc rgb "black" notitle
-""" % (name, width, name, len(rows) - 1, name))
+""" % (name, width, name, span, span, len(rows) - 1, name))
     return render_gnuplot(outdir, name, "%s chart" % name)
+
+
+def ab_chart_span(rows):
+    """The y range (+- percent) of an A/B chart: every estimate and
+    threshold in view, with room; an interval wider than that is cut at
+    the frame, so one wide interval cannot flatten the others."""
+    ests = [abs(r["estimate"] - 1) * 100 for r in rows]
+    thr = [r["threshold"] * 100 for r in rows]
+    return max(2.0 * max(thr + [1.0]), 1.3 * max(ests + [0.0]))
 
 
 def render_gnuplot(outdir, name, what):
