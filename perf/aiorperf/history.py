@@ -187,6 +187,19 @@ def run_point(doc, metric="iops", ref="libaio"):
     return out
 
 
+def runner_label(env):
+    """A short name of a run's runner class (or its --client hosts)."""
+    if env.get("clients"):
+        return ",".join(env["clients"])
+    rc = runner_class(env)
+    cpu = re.sub(r"\s+", " ", re.sub(r"\(R\)|\(TM\)|CPU|Processor|"
+                                      r"\d+-Core", "", rc.get("cpu_model")
+                                      or "?")).strip()
+    return "%s x%s, %s, %s" % (cpu, rc.get("nproc"),
+                               (rc.get("kernel") or "?").split("-")[0],
+                               rc.get("fio_version"))
+
+
 def _label_of(doc, path, xmode):
     env = doc.get("env") or {}
     if xmode == "date":
@@ -217,18 +230,25 @@ def build_history(paths, metric="iops", xmode="commit", min_step=0.05):
         runs.append({"path": p, "date": (doc.get("env") or {})
                      .get("date_utc") or "", "label": _label_of(doc, p,
                                                                 xmode),
+                     "runner": runner_label(doc.get("env") or {}),
                      "points": pts})
     runs.sort(key=lambda r: (r["date"], r["path"]))
+    # A series is one cell and config on one runner class: figures of
+    # two kinds of machine are not one line.
     keys = []
     for r in runs:
-        for k in r["points"]:
-            if k not in keys:
-                keys.append(k)
-    one_cfg = len({c for _, c in keys}) == 1
+        for cell, cfg in r["points"]:
+            if (r["runner"], cell, cfg) not in keys:
+                keys.append((r["runner"], cell, cfg))
+    one_cfg = len({c for _, _, c in keys}) == 1
+    one_runner = len({m for m, _, _ in keys}) == 1
     series = []
-    for cell, cfg in keys:
+    for runner, cell, cfg in keys:
         name = cell if one_cfg else "%s %s" % (cell, cfg)
-        idx = [i for i, r in enumerate(runs) if (cell, cfg) in r["points"]]
+        if not one_runner:
+            name += " @ " + runner
+        idx = [i for i, r in enumerate(runs) if r["runner"] == runner
+               and (cell, cfg) in r["points"]]
         vals = [runs[i]["points"][(cell, cfg)][0] for i in idx]
         noises = [runs[i]["points"][(cell, cfg)][1] for i in idx
                   if runs[i]["points"][(cell, cfg)][1] is not None]
@@ -242,6 +262,7 @@ def build_history(paths, metric="iops", xmode="commit", min_step=0.05):
                           "before": before, "after": after,
                           "change": (after - before) / before})
         series.append({"name": name, "cell": cell, "config": cfg,
+                       "runner": runner,
                        "x": idx, "values": vals, "noise": noise,
                        "steps": steps})
     # The same label twice (two runs of one commit): make them distinct.
@@ -288,6 +309,13 @@ def history_markdown(h):
     return "\n".join(lines) + "\n"
 
 
+# Distinct, and none of them the red of the step marks.
+SERIES_COLOURS = ["#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf",
+                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#393b79",
+                  "#637939", "#8c6d31", "#5254a3", "#6b6ecf", "#9c9ede",
+                  "#31a354"]
+
+
 def history_chart(h, outdir):
     """history.dat/.gp/.png; returns (png or None, message)."""
     runs, series = h["runs"], h["series"]
@@ -329,9 +357,13 @@ set ylabel "%s"
 set grid ytics
 set key outside right top
 set offsets 0.5, 0.5, 0, 0
+# One colour per series; red is the step changes' alone.
+colours = "%s"
 %splot for [i=3:%d] "history.dat" using 1:i:xtic(2) with linespoints \\
-    lw 2 pt 7 title columnheader(i)
-""" % (width, ylabel, ylabel, "".join(marks), len(series) + 2))
+    lw 2 pt 7 lc rgb word(colours, (i - 3) %% words(colours) + 1) \\
+    title columnheader(i)
+""" % (width, ylabel, ylabel, " ".join(SERIES_COLOURS), "".join(marks),
+       len(series) + 2))
     return render_gnuplot(outdir, "history", "history chart")
 
 
