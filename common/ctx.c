@@ -94,8 +94,10 @@ int aior_ctx_submit(struct aior_ctx *c, struct iocb **iocbs, long nr)
 	return ret;
 }
 
-static int reap_syscall(struct aior_ctx *c, struct io_event *events,
-			unsigned int max)
+/* Out of line: the ring is the usual way, and this call would cost it. */
+static __attribute__((noinline)) int reap_syscall(struct aior_ctx *c,
+						  struct io_event *events,
+						  unsigned int max)
 {
 	struct timespec zero = { 0, 0 };
 	int ret;

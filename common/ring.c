@@ -51,11 +51,32 @@ int aior_ring_check(const void *ring, unsigned int *nr)
 	return 0;
 }
 
+/*
+ * @n events from @head on, across the wrap.  Out of line: its calls
+ * would make every reap save registers, even of one event.
+ */
+static __attribute__((noinline)) void copy_events(const struct aior_kring *r,
+						  unsigned int nr,
+						  unsigned int head,
+						  struct io_event *events,
+						  unsigned int n)
+{
+	unsigned int first = nr - head;
+
+	if (first >= n) {
+		memcpy(events, &r->events[head], n * sizeof(*events));
+	} else {
+		memcpy(events, &r->events[head], first * sizeof(*events));
+		memcpy(events + first, &r->events[0],
+		       (n - first) * sizeof(*events));
+	}
+}
+
 int aior_ring_reap(void *ring, unsigned int nr, struct io_event *events,
 		   unsigned int max, unsigned int *left)
 {
 	struct aior_kring *r = ring;
-	unsigned int head, tail, ready, avail, first;
+	unsigned int head, tail, ready, avail;
 
 	*left = 0;
 	/*
@@ -76,17 +97,11 @@ int aior_ring_reap(void *ring, unsigned int nr, struct io_event *events,
 		return 0;
 	*left = ready - avail;
 
-	first = nr - head;
-	if (avail == 1) {
+	if (avail == 1)
 		/* The common case at low depth: no call to memcpy(). */
 		events[0] = r->events[head];
-	} else if (first >= avail) {
-		memcpy(events, &r->events[head], avail * sizeof(*events));
-	} else {
-		memcpy(events, &r->events[head], first * sizeof(*events));
-		memcpy(events + first, &r->events[0],
-		       (avail - first) * sizeof(*events));
-	}
+	else
+		copy_events(r, nr, head, events, avail);
 
 	head += avail;
 	if (head >= nr)

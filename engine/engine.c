@@ -232,6 +232,26 @@ static inline struct aior_sq *file_sq(struct aior_data *ld,
 	return af->sq;
 }
 
+/*
+ * @io_u's buffer is not aligned for O_DIRECT: give the kernel an aligned
+ * copy instead.  Out of line, like every rare path of a hot hook: its
+ * calls would make the hook save registers on every request.
+ */
+static __attribute__((noinline)) void *bounce(struct aior_data *ld,
+					      struct aior_req *req,
+					      struct io_u *io_u,
+					      uint32_t align)
+{
+	void *buf = aior_bounce_begin(&req->bounce, io_u->xfer_buf,
+				      io_u->xfer_buflen, align, false);
+
+	if (buf) {
+		req->bounced = true;
+		ld->cnt.bounces++;
+	}
+	return buf;
+}
+
 static int fio_aior_prep(struct thread_data *td, struct io_u *io_u)
 {
 	struct aior_options *o = td->eo;
@@ -249,12 +269,9 @@ static int fio_aior_prep(struct thread_data *td, struct io_u *io_u)
 	 * headers and scrambles buffers after prep.
 	 */
 	if (af->direct && aior_bounce_needed(buf, af->mem_align)) {
-		buf = aior_bounce_begin(&req->bounce, buf, io_u->xfer_buflen,
-					af->mem_align, false);
+		buf = bounce(ld, req, io_u, af->mem_align);
 		if (!buf)
 			return ENOMEM;
-		req->bounced = true;
-		ld->cnt.bounces++;
 	}
 	if (o->vectored) {
 		req->iov.iov_base = buf;
@@ -433,8 +450,9 @@ static inline bool sq_may_hold(const struct aior_data *ld,
  * and with @hold those sq_may_hold() lets wait.  Returns how many queues
  * were held.
  */
-static unsigned int submit_dirty(struct thread_data *td, struct aior_data *ld,
-				 bool hold)
+static __attribute__((noinline)) unsigned int submit_dirty(
+				struct thread_data *td, struct aior_data *ld,
+				bool hold)
 {
 	unsigned int i, kept = 0, held = 0;
 
@@ -511,7 +529,8 @@ static int quiesce(struct thread_data *td, struct aior_data *ld,
 }
 
 /* flush and trim go through the drain: they must not overtake writes. */
-static enum fio_q_status queue_sync(struct thread_data *td,
+static __attribute__((noinline)) enum fio_q_status queue_sync(
+				    struct thread_data *td,
 				    struct aior_data *ld, struct io_u *io_u)
 {
 	struct aior_file *af = io_u->file->engine_data;
@@ -622,6 +641,12 @@ static __attribute__((noinline)) void commit_dirty(struct thread_data *td,
 {
 	unsigned int held;
 
+	/* The usual answer at depth: every queue may wait.  No frame. */
+	if (ld->coalesce != AIOR_COALESCE_OFF && all_may_hold(ld)) {
+		ld->cnt.holds++;
+		ld->held = true;
+		return;
+	}
 	held = submit_dirty(td, ld, ld->coalesce != AIOR_COALESCE_OFF);
 	if (held) {
 		ld->cnt.holds++;
@@ -641,7 +666,8 @@ static int fio_aior_commit(struct thread_data *td)
 
 /* ---- getevents / event: the hot completion path ---- */
 
-static inline unsigned int take_parked(struct aior_data *ld, unsigned int at,
+static __attribute__((noinline)) unsigned int take_parked(
+				       struct aior_data *ld, unsigned int at,
 				       unsigned int max)
 {
 	unsigned int n = ld->nr_parked;
@@ -714,7 +740,7 @@ static int fio_aior_getevents(struct thread_data *td, unsigned int min,
 	 * otherwise they are submitted now, before any wait (never held
 	 * across a sleep).  A reap error goes on to the loop, which reports it.
 	 */
-	got = take_parked(ld, 0, max);
+	got = ld->nr_parked ? take_parked(ld, 0, max) : 0;
 	if (got < max)
 		ret = aior_group_reap(&ld->group, ld->events + got, max - got);
 	if (ret > 0)
