@@ -55,12 +55,14 @@ int aior_ring_check(const void *ring, unsigned int *nr);
  * incompat_features, header_length, nr) or a tail outside the ring makes
  * this return -EPROTO without touching anything, so the caller can fall
  * back to io_getevents().  A head outside the ring is reduced modulo @nr,
- * as the kernel does.  Never reads outside the ring.
+ * as the kernel does.  Never reads outside the ring.  *@left gets how
+ * many completions the same read of the tail found beyond @max (0 on
+ * -EPROTO): the caller learns what is still ready without a second read.
  *
  * Only one thread may reap a given ring at a time.
  */
 int aior_ring_reap(void *ring, unsigned int nr, struct io_event *events,
-		   unsigned int max);
+		   unsigned int max, unsigned int *left);
 
 /*
  * Completions waiting in the ring at @ring (tail - head, modulo @nr),
@@ -71,6 +73,18 @@ unsigned int aior_ring_ready(const void *ring, unsigned int nr);
 
 /* The ring's tail index as the kernel last stored it (acquire). */
 unsigned int aior_ring_tail(const void *ring);
+
+/*
+ * Did the @n requests at @iocbs complete inside the io_submit() that
+ * found the tail of the ring at @ring at @before?  Only if their events
+ * are the next @n in the ring, in order, now.  *@ready gets what
+ * aior_ring_ready() would say, from the same read of the tail (0 when
+ * either index is outside the ring).  Only for a ring that passed
+ * aior_ring_check() with @nr.
+ */
+bool aior_ring_match(const void *ring, unsigned int nr, unsigned int before,
+		     struct iocb *const *iocbs, unsigned int n,
+		     unsigned int *ready);
 
 /* ---- one aio context (common/ctx.c) ---- */
 
@@ -93,11 +107,22 @@ struct aior_ctx_stats {
 
 struct aior_ctx {
 	io_context_t io;	/* also the address of the kernel ring */
-	unsigned int depth;	/* events asked of io_setup() */
 	unsigned int ring_nr;	/* events in the ring; 0: ring not usable */
 	unsigned int inflight;	/* accepted by the kernel, not yet reaped */
-	enum aior_reap_mode reap_mode;
+	/*
+	 * Completions known to wait in the ring: never more than it holds,
+	 * as only the kernel adds and only we take.  Set from the tail each
+	 * reap and each watched submit reads; 0 after io_getevents().
+	 */
+	unsigned int ready;
 	int reaping;		/* one reaper at a time (atomic flag) */
+	/*
+	 * Watch each io_submit() for requests completed inside it
+	 * (inline_streak, st.inline_submits): two reads of the tail per
+	 * call.  On after setup; a caller that never holds requests back
+	 * turns it off.
+	 */
+	bool track_inline;
 	/*
 	 * Consecutive io_submit() calls whose accepted iocbs were, when the
 	 * call returned, the next events in the ring, in order: the kernel
@@ -128,13 +153,18 @@ void aior_ctx_teardown(struct aior_ctx *c);
 int aior_ctx_submit(struct aior_ctx *c, struct iocb **iocbs, long nr);
 
 /*
- * Completions the kernel has put in the ring and nobody has reaped yet;
- * 0 when the ring is not read from user space (syscall mode, or a ring
- * that failed its check).  Reads two words of the ring: no syscall.
+ * Completions the kernel has put in the ring and nobody has reaped yet,
+ * at least; 0 when the ring is not read from user space (syscall mode,
+ * or a ring that failed its check).  What the last reap or submit saw is
+ * trusted while it is not 0; only then is the ring read again (two
+ * words, no syscall).  So a true answer costs no read of the ring, and
+ * 0 is always checked against the ring.
  */
-static inline unsigned int aior_ctx_ready(const struct aior_ctx *c)
+unsigned int aior_ctx_ready_read(struct aior_ctx *c);
+
+static inline unsigned int aior_ctx_ready(struct aior_ctx *c)
 {
-	return c->ring_nr ? aior_ring_ready(c->io, c->ring_nr) : 0;
+	return c->ready ? c->ready : aior_ctx_ready_read(c);
 }
 
 /*
@@ -198,12 +228,16 @@ unsigned int aior_group_inflight(const struct aior_group *g);
 /*
  * One sweep over every context, starting one past where the last sweep
  * started so that no context is starved when @max cuts a sweep short.
- * Non-blocking.  Returns the count or -errno.  One context (one file, or
- * ctx_mode=shared) goes straight to it: this runs for every completion.
+ * Non-blocking.  Returns the count or -errno.
  */
 int aior_group_sweep(struct aior_group *g, struct io_event *events,
 		     unsigned int max);
 
+/*
+ * A non-blocking reap, as aior_group_sweep().  A group of one context
+ * goes straight to it, without the sweep's loop: this runs for every
+ * completion.
+ */
 static inline int aior_group_reap(struct aior_group *g,
 				  struct io_event *events, unsigned int max)
 {
@@ -247,7 +281,6 @@ struct aior_open_res {
 	bool direct;		/* the fd has O_DIRECT */
 	bool fell_back;		/* O_DIRECT was refused, buffered instead */
 	bool is_blockdev;
-	bool is_regular;
 };
 
 /*
@@ -347,14 +380,20 @@ void aior_bounce_copy_in(struct aior_bounce *b);
 void aior_bounce_end(struct aior_bounce *b, size_t done, bool is_read);
 void aior_bounce_free(struct aior_bounce *b);
 
-/* ---- time (inline, used on the hot path) ---- */
+/* ---- time (inline, used on the hot path): the one clock ---- */
 
+static inline uint64_t aior_ts_ns(const struct timespec *t)
+{
+	return (uint64_t)t->tv_sec * 1000000000ull + (uint64_t)t->tv_nsec;
+}
+
+/* CLOCK_MONOTONIC in nanoseconds. */
 static inline uint64_t aior_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return aior_ts_ns(&ts);
 }
 
 #endif /* AIORING_H */

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "aioring.h"
-#include "ring.h"
 
 int aior_ctx_setup(struct aior_ctx *c, unsigned int depth,
 		   enum aior_reap_mode mode)
@@ -22,8 +21,7 @@ int aior_ctx_setup(struct aior_ctx *c, unsigned int depth,
 		c->io = 0;
 		return ret;
 	}
-	c->depth = depth;
-	c->reap_mode = mode;
+	c->track_inline = true;
 	/* A ring we cannot read leaves ring_nr at 0: syscall reaping. */
 	if (mode == AIOR_REAP_RING && aior_ring_check(c->io, &c->ring_nr))
 		c->ring_nr = 0;
@@ -41,46 +39,41 @@ void aior_ctx_teardown(struct aior_ctx *c)
 
 /*
  * Did the kernel complete the @done requests at @iocbs inside the
- * io_submit() that found the ring's tail at @before?  Only if their
- * events are the next @done in the ring, in order, when the call returns:
- * what the kernel completes inside the call it completes one request at
- * a time as it takes them.  A completion of an earlier request landing
- * during the call (a fast device, by chance) breaks the match, so such a
- * call does not count.  The ring is only read when it passed its check.
+ * io_submit() that found the ring's tail at @before?  What the kernel
+ * completes inside the call it completes one request at a time as it
+ * takes them, so their events are then the next in the ring, in order.
+ * A completion of an earlier request landing during the call (a fast
+ * device, by chance) breaks the match, so such a call does not count.
+ * What the ring holds now is known to be ready.
  */
 static void note_inline(struct aior_ctx *c, unsigned int before,
 			struct iocb **iocbs, int done)
 {
-	const struct aior_kring *r = (const void *)c->io;
-	unsigned int after, moved, i, k;
-
-	after = aior_kring_tail(r);
-	if (after >= c->ring_nr || before >= c->ring_nr)
-		goto no;
-	moved = after >= before ? after - before : c->ring_nr - before + after;
-	if (moved < (unsigned int)done)
-		goto no;
-	for (i = 0, k = before; i < (unsigned int)done; i++) {
-		if (r->events[k].obj != iocbs[i])
-			goto no;
-		if (++k == c->ring_nr)
-			k = 0;
+	if (aior_ring_match(c->io, c->ring_nr, before, iocbs,
+			    (unsigned int)done, &c->ready)) {
+		c->st.inline_submits++;
+		if (c->inline_streak < UINT_MAX)
+			c->inline_streak++;
+	} else {
+		c->inline_streak = 0;
 	}
-	c->st.inline_submits++;
-	if (c->inline_streak < UINT_MAX)
-		c->inline_streak++;
-	return;
-no:
-	c->inline_streak = 0;
+}
+
+unsigned int aior_ctx_ready_read(struct aior_ctx *c)
+{
+	if (c->ring_nr)
+		c->ready = aior_ring_ready(c->io, c->ring_nr);
+	return c->ready;
 }
 
 int aior_ctx_submit(struct aior_ctx *c, struct iocb **iocbs, long nr)
 {
+	bool track = c->track_inline && c->ring_nr;
 	unsigned int before = 0;
 	int ret;
 
-	if (c->ring_nr)
-		before = aior_kring_tail((const void *)c->io);
+	if (track)
+		before = aior_ring_tail(c->io);
 	do {
 		ret = aior_sys->io_submit(c->io, nr, iocbs);
 	} while (ret == -EINTR);
@@ -89,7 +82,7 @@ int aior_ctx_submit(struct aior_ctx *c, struct iocb **iocbs, long nr)
 	if (ret > 0) {
 		c->inflight += ret;
 		c->st.submitted += ret;
-		if (c->ring_nr)
+		if (track)
 			note_inline(c, before, iocbs, ret);
 		return ret;
 	}
@@ -101,8 +94,10 @@ int aior_ctx_submit(struct aior_ctx *c, struct iocb **iocbs, long nr)
 	return ret;
 }
 
-static int reap_syscall(struct aior_ctx *c, struct io_event *events,
-			unsigned int max)
+/* Out of line: the ring is the usual way, and this call would cost it. */
+static __attribute__((noinline)) int reap_syscall(struct aior_ctx *c,
+						  struct io_event *events,
+						  unsigned int max)
 {
 	struct timespec zero = { 0, 0 };
 	int ret;
@@ -111,6 +106,8 @@ static int reap_syscall(struct aior_ctx *c, struct io_event *events,
 		ret = aior_sys->io_getevents(c->io, 0, max, events, &zero);
 	} while (ret == -EINTR);
 	c->st.getevents_calls++;
+	/* io_getevents() takes from the same ring: what was known is not. */
+	c->ready = 0;
 	if (ret > 0)
 		c->st.reaped_syscall += ret;
 	return ret;
@@ -129,7 +126,8 @@ int aior_ctx_reap(struct aior_ctx *c, struct io_event *events,
 		return 0;
 
 	if (c->ring_nr) {
-		ret = aior_ring_reap(c->io, c->ring_nr, events, max);
+		ret = aior_ring_reap(c->io, c->ring_nr, events, max,
+				     &c->ready);
 		if (ret >= 0) {
 			c->st.reaped_ring += ret;
 			goto out;
@@ -178,6 +176,7 @@ int aior_ctx_wait(struct aior_ctx *c, struct io_event *events,
 		return got;
 	ret = aior_sys->io_getevents(c->io, min, max, events + got, tp);
 	c->st.getevents_calls++;
+	c->ready = 0;
 	if (ret > 0) {
 		c->st.reaped_syscall += ret;
 		c->inflight -= ret;

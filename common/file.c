@@ -22,7 +22,6 @@ int aior_open(const struct aior_open_req *req, struct aior_open_res *res)
 	res->direct = req->direct;
 	res->fell_back = false;
 	res->is_blockdev = false;
-	res->is_regular = false;
 
 	fd = aior_sys->open(req->path, flags | (req->direct ? O_DIRECT : 0),
 			    0644);
@@ -56,7 +55,6 @@ int aior_open(const struct aior_open_req *req, struct aior_open_res *res)
 	}
 	res->fd = fd;
 	res->is_blockdev = S_ISBLK(st.st_mode);
-	res->is_regular = S_ISREG(st.st_mode);
 	return 0;
 fail:
 	close(fd);

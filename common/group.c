@@ -99,11 +99,6 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static uint64_t ts_ns(const struct timespec *t)
-{
-	return (uint64_t)t->tv_sec * 1000000000ull + (uint64_t)t->tv_nsec;
-}
-
 static struct timespec ns_ts(uint64_t ns)
 {
 	struct timespec t = {
@@ -178,7 +173,7 @@ int aior_group_wait(struct aior_group *g, struct io_event *events,
 		if (timeout) {
 			now = aior_now_ns();
 			if (!deadline)
-				deadline = now + ts_ns(timeout);
+				deadline = now + aior_ts_ns(timeout);
 			if (now >= deadline)
 				break;
 		}

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The user-space completion reaper: a pure function over a ring pointer,
- * so tests can hand it fabricated rings.
+ * Everything that reads the kernel's aio ring: its check, the reaper, how
+ * many completions wait in it, and whether a submission's requests came
+ * back inside the call.  Pure functions over a ring pointer, so tests can
+ * hand them fabricated rings; nothing else in common/ knows the layout.
  *
  * Pairing: the kernel (aio_complete) stores the event, then smp_wmb(),
  * then ring->tail.  We load tail with acquire, so the event stores are
@@ -32,6 +34,13 @@ static inline unsigned int ring_head(const struct aior_kring *r,
 	return head < nr ? head : head % nr;
 }
 
+/* Slots from @from up to @to, both in [0, @nr): the one wrap distance. */
+static inline unsigned int span(unsigned int from, unsigned int to,
+				unsigned int nr)
+{
+	return to >= from ? to - from : nr - from + to;
+}
+
 int aior_ring_check(const void *ring, unsigned int *nr)
 {
 	const struct aior_kring *r = ring;
@@ -42,12 +51,34 @@ int aior_ring_check(const void *ring, unsigned int *nr)
 	return 0;
 }
 
+/*
+ * @n events from @head on, across the wrap.  Out of line: its calls
+ * would make every reap save registers, even of one event.
+ */
+static __attribute__((noinline)) void copy_events(const struct aior_kring *r,
+						  unsigned int nr,
+						  unsigned int head,
+						  struct io_event *events,
+						  unsigned int n)
+{
+	unsigned int first = nr - head;
+
+	if (first >= n) {
+		memcpy(events, &r->events[head], n * sizeof(*events));
+	} else {
+		memcpy(events, &r->events[head], first * sizeof(*events));
+		memcpy(events + first, &r->events[0],
+		       (n - first) * sizeof(*events));
+	}
+}
+
 int aior_ring_reap(void *ring, unsigned int nr, struct io_event *events,
-		   unsigned int max)
+		   unsigned int max, unsigned int *left)
 {
 	struct aior_kring *r = ring;
-	unsigned int head, tail, avail, first;
+	unsigned int head, tail, ready, avail;
 
+	*left = 0;
 	/*
 	 * A header that changed under us (or never was a ring) is not read
 	 * further: io_getevents() knows the kernel's own view.
@@ -55,25 +86,22 @@ int aior_ring_reap(void *ring, unsigned int nr, struct io_event *events,
 	if (!header_ok(r) || r->nr != nr)
 		return -EPROTO;
 
-	tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+	tail = aior_kring_tail(r);
 	if (tail >= nr)
 		return -EPROTO;
 	head = ring_head(r, nr);
 
-	avail = tail >= head ? tail - head : nr - head + tail;
-	if (avail > max)
-		avail = max;
+	ready = span(head, tail, nr);
+	avail = ready > max ? max : ready;
 	if (!avail)
 		return 0;
+	*left = ready - avail;
 
-	first = nr - head;
-	if (first >= avail) {
-		memcpy(events, &r->events[head], avail * sizeof(*events));
-	} else {
-		memcpy(events, &r->events[head], first * sizeof(*events));
-		memcpy(events + first, &r->events[0],
-		       (avail - first) * sizeof(*events));
-	}
+	if (avail == 1)
+		/* The common case at low depth: no call to memcpy(). */
+		events[0] = r->events[head];
+	else
+		copy_events(r, nr, head, events, avail);
 
 	head += avail;
 	if (head >= nr)
@@ -90,13 +118,34 @@ unsigned int aior_ring_tail(const void *ring)
 unsigned int aior_ring_ready(const void *ring, unsigned int nr)
 {
 	const struct aior_kring *r = ring;
-	unsigned int head, tail;
+	unsigned int tail;
 
 	if (!header_ok(r) || r->nr != nr)
 		return 0;
-	tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+	tail = aior_kring_tail(r);
 	if (tail >= nr)
 		return 0;
-	head = ring_head(r, nr);
-	return tail >= head ? tail - head : nr - head + tail;
+	return span(ring_head(r, nr), tail, nr);
+}
+
+bool aior_ring_match(const void *ring, unsigned int nr, unsigned int before,
+		     struct iocb *const *iocbs, unsigned int n,
+		     unsigned int *ready)
+{
+	const struct aior_kring *r = ring;
+	unsigned int after = aior_kring_tail(r), i, k;
+
+	*ready = 0;
+	if (after >= nr || before >= nr)
+		return false;
+	*ready = span(ring_head(r, nr), after, nr);
+	if (span(before, after, nr) < n)
+		return false;
+	for (i = 0, k = before; i < n; i++) {
+		if (r->events[k].obj != iocbs[i])
+			return false;
+		if (++k == nr)
+			k = 0;
+	}
+	return true;
 }

@@ -4,7 +4,7 @@
  * (3.19 .. 3.42, see the version table in README.md).  Every difference
  * is decided here, at compile time, from FIO_IOOPS_VERSION: the engine is
  * always built against the configured source of the fio that loads it,
- * and refuses any other (the version guard in fio_aior_init()).
+ * and refuses any other (guard.c, when fio loads it).
  *
  * fio's flags are enum constants, not macros, so #ifdef cannot see them:
  * the ops version they arrived with is the test.
@@ -63,7 +63,8 @@ static inline void aior_compat_completed(struct thread_data *td,
 }
 
 /*
- * What the flags cannot say to an older fio, checked at init: returns 0,
+ * What the flags cannot say to an older fio, checked in init (the fio
+ * version itself is guard.c's, at load): returns 0,
  * or 1 after one line saying why the job cannot run.
  */
 static inline int aior_compat_check(struct thread_data *td)

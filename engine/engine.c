@@ -35,8 +35,6 @@
  */
 #define AIOR_INLINE_STREAK	16
 
-extern const char fio_version_string[];
-
 static inline struct aior_data *job_data(struct thread_data *td)
 {
 	return td->io_ops_data;
@@ -55,16 +53,7 @@ static int fio_aior_init(struct thread_data *td)
 	struct aior_options *o = td->eo;
 	struct aior_data *ld;
 
-	/*
-	 * Struct layouts may change between fio releases without the ops
-	 * version changing: run only under the fio we were built against.
-	 */
-	if (strcmp(fio_version_string, AIOR_FIO_VERSION)) {
-		log_err("libaioring: built for %s, loaded by %s: rebuild the "
-			"engine against this fio's source\n", AIOR_FIO_VERSION,
-			fio_version_string);
-		return 1;
-	}
+	/* The fio version was checked when fio loaded us (guard.c). */
 	if (aior_compat_check(td))
 		return 1;
 
@@ -120,6 +109,8 @@ static int setup_queues(struct thread_data *td, struct aior_data *ld,
 		ret = aior_ctx_setup(&sq->ctx, ring, o->reap_mode);
 		if (ret)
 			return ret;
+		/* Only coalescing asks whether the kernel completes inline. */
+		sq->ctx.track_inline = ld->coalesce != AIOR_COALESCE_OFF;
 		ret = aior_group_add(&ld->group, &sq->ctx);
 		if (ret)
 			return ret;
@@ -159,6 +150,20 @@ static int fio_aior_post_init(struct thread_data *td)
 
 	if (o->ctx_mode == AIOR_CTX_SHARED)
 		nr = 1;
+	/*
+	 * submit_mode=single submits inside queue().  So does iodepth=1: one
+	 * request at a time can be neither batched nor held, and the queue
+	 * and commit steps would only cost instructions.  Coalescing needs
+	 * fio to commit and reap in turn: with either, there is nothing to
+	 * hold.  An explicit iodepth_batch_submit caps what is held; fio's
+	 * default (1) does not say anything, so then the cap is iodepth.
+	 */
+	ld->single = o->submit_mode == AIOR_SUBMIT_SINGLE || ld->depth == 1;
+	ld->coalesce = ld->single ? AIOR_COALESCE_OFF : o->coalesce;
+	ld->hold_max = ld->depth;
+	if (fio_option_is_set(&td->o, iodepth_batch) && td->o.iodepth_batch &&
+	    td->o.iodepth_batch < ld->depth)
+		ld->hold_max = td->o.iodepth_batch;
 	ret = setup_queues(td, ld, nr, ring);
 	if (ret == -EAGAIN && nr > 1) {
 		/* fs.aio-max-nr: one shared context may still fit. */
@@ -173,18 +178,6 @@ static int fio_aior_post_init(struct thread_data *td)
 		}
 		nr = 1;
 	}
-	/*
-	 * Coalescing needs fio to commit and reap in turn: submit_mode=single
-	 * submits inside queue(), so there is nothing to hold.  An explicit
-	 * iodepth_batch_submit caps what is held; fio's default (1) does not
-	 * say anything, so then the cap is iodepth.
-	 */
-	ld->coalesce = o->submit_mode == AIOR_SUBMIT_SINGLE ?
-		       AIOR_COALESCE_OFF : o->coalesce;
-	ld->hold_max = ld->depth;
-	if (fio_option_is_set(&td->o, iodepth_batch) && td->o.iodepth_batch &&
-	    td->o.iodepth_batch < ld->depth)
-		ld->hold_max = td->o.iodepth_batch;
 	if (ret) {
 		if (ret == -ENOMEM)
 			log_err("libaioring: job '%s': out of memory\n",
@@ -198,202 +191,7 @@ static int fio_aior_post_init(struct thread_data *td)
 	return 0;
 }
 
-/* ---- open / close ---- */
-
-/*
- * The block sizes, offsets and alignment of the job against the file's
- * logical block size, before any I/O: the kernel would only say EINVAL
- * on the first request.  Returns 0 or 1 after saying what is wrong.
- */
-static int check_direct_geometry(struct thread_data *td, struct fio_file *f,
-				 uint32_t lbs)
-{
-	static const char *const dname[] = { "read", "write", "trim" };
-	struct thread_options *to = &td->o;
-	int d, i;
-
-	if (to->bs_unaligned) {
-		log_err("libaioring: %s: bs_unaligned is set, but direct=1 "
-			"needs block sizes that are multiples of the logical "
-			"block size %u\n", f->file_name, lbs);
-		return 1;
-	}
-	for (d = DDIR_READ; d <= DDIR_TRIM; d++) {
-		const unsigned long long v[] = {
-			to->bs[d], to->min_bs[d], to->max_bs[d], to->ba[d],
-		};
-		static const char *const vname[] = {
-			"bs", "bs (min)", "bs (max)", "blockalign",
-		};
-
-		if ((d == DDIR_READ && !td_read(td)) ||
-		    (d == DDIR_WRITE && !td_write(td)) ||
-		    (d == DDIR_TRIM && !td_trim(td)))
-			continue;
-		for (i = 0; i < (int)(sizeof(v) / sizeof(v[0])); i++) {
-			if (v[i] && !aior_aligned(v[i], lbs)) {
-				log_err("libaioring: %s: %s %s=%llu is not a "
-					"multiple of the logical block size "
-					"%u (direct=1 needs sizes and offsets "
-					"aligned to it)\n", f->file_name,
-					dname[d], vname[i], v[i], lbs);
-				return 1;
-			}
-		}
-		for (i = 0; i < (int)to->bssplit_nr[d]; i++) {
-			unsigned long long bs = to->bssplit[d][i].bs;
-
-			if (!aior_aligned(bs, lbs)) {
-				log_err("libaioring: %s: %s bssplit entry %llu "
-					"is not a multiple of the logical "
-					"block size %u (direct=1)\n",
-					f->file_name, dname[d], bs, lbs);
-				return 1;
-			}
-		}
-	}
-	if (!aior_aligned(f->file_offset, lbs)) {
-		log_err("libaioring: %s: offset=%llu is not a multiple of the "
-			"logical block size %u (direct=1)\n", f->file_name,
-			(unsigned long long)f->file_offset, lbs);
-		return 1;
-	}
-	return 0;
-}
-
-static int setup_geometry(struct thread_data *td, struct fio_file *f,
-			  struct aior_file *af, int fd)
-{
-	struct aior_options *o = td->eo;
-	struct aior_data *ld = job_data(td);
-	struct aior_geometry geo;
-	enum aior_bs_err why;
-	bool mismatch;
-	uint32_t bs;
-	int ret;
-
-	ret = aior_geometry(fd, af->is_blockdev, &geo);
-	if (ret) {
-		log_err("libaioring: %s: cannot read its block size: %s\n",
-			f->file_name, strerror(-ret));
-		return -ret;
-	}
-	if (aior_bs_resolve(geo.lbs, o->block_size, &bs, &mismatch, &why)) {
-		log_err("libaioring: %s: aio_block_size=%u: %s (detected %u)\n",
-			f->file_name, o->block_size, aior_bs_strerror(why),
-			geo.lbs);
-		return EINVAL;
-	}
-	/*
-	 * Once per job, like the fallback notice: fio opens a file several
-	 * times (to size a block device before the job exists, then again
-	 * for the verify pass).
-	 */
-	if (mismatch && ld && !ld->said_mismatch) {
-		log_info("libaioring: %s: aio_block_size=%u differs from the "
-			 "detected block size %u\n", f->file_name, bs, geo.lbs);
-		ld->said_mismatch = true;
-	}
-	if (af->is_blockdev && !aior_aligned(geo.size, bs)) {
-		log_err("libaioring: %s: size %llu is not a multiple of the "
-			"block size %u\n", f->file_name,
-			(unsigned long long)geo.size, bs);
-		return EINVAL;
-	}
-	af->lbs = bs;
-	/* The seed keeps the detected size as the memory alignment. */
-	af->mem_align = geo.mem_align > 1 ? geo.mem_align : 1;
-	if (check_direct_geometry(td, f, bs))
-		return EINVAL;
-	return 0;
-}
-
-static int open_flags(struct thread_data *td, const struct fio_file *f)
-{
-	int flags = td->o.sync_io;
-
-	if (td_write(td) || td_trim(td)) {
-		flags |= read_only ? O_RDONLY : O_RDWR;
-		if (f->filetype == FIO_TYPE_FILE && td->o.allow_create)
-			flags |= O_CREAT;
-	} else {
-		flags |= O_RDONLY;
-	}
-	return flags;
-}
-
-static int fio_aior_open_file(struct thread_data *td, struct fio_file *f)
-{
-	struct aior_options *o = td->eo;
-	struct aior_data *ld = job_data(td);
-	struct aior_open_req req = {
-		.path = f->file_name,
-		.flags = open_flags(td, f),
-		.direct = td->o.odirect,
-		.allow_buffered = o->direct_fallback,
-	};
-	struct aior_open_res res;
-	struct aior_file *af;
-	int ret;
-
-	ret = aior_open(&req, &res);
-	if (ret) {
-		if (ret == -EINVAL && req.direct)
-			log_err("libaioring: %s: the file system refuses "
-				"O_DIRECT (EINVAL) and direct_fallback=0\n",
-				f->file_name);
-		else if (ret == -ENOTBLK)
-			log_err("libaioring: %s: neither a regular file nor a "
-				"block device\n", f->file_name);
-		else
-			log_err("libaioring: %s: cannot open for %s: %s\n",
-				f->file_name,
-				(req.flags & O_ACCMODE) == O_RDONLY ?
-				"reading" : "reading and writing",
-				strerror(-ret));
-		td_verror(td, ret == -ENOTBLK ? EINVAL : -ret, "open");
-		return 1;
-	}
-
-	af = f->engine_data;
-	if (!af) {
-		af = calloc(1, sizeof(*af));
-		if (!af) {
-			ret = ENOMEM;
-			goto fail;
-		}
-		f->engine_data = af;
-	}
-	af->sq = NULL;		/* bound at first use: see file_sq() */
-	af->direct = res.direct;
-	af->is_blockdev = res.is_blockdev;
-	af->lbs = 0;
-	af->mem_align = 1;
-
-	if (res.fell_back) {
-		/* fio may open files (for their size) before init: no ld. */
-		if (!ld || !ld->said_fallback)
-			log_info("libaioring: %s: the file system refuses "
-				 "O_DIRECT; using buffered I/O "
-				 "(direct_fallback=0 makes this an error)\n",
-				 f->file_name);
-		if (ld) {
-			ld->cnt.direct_fallbacks++;
-			ld->said_fallback = true;
-		}
-	}
-	if (af->direct) {
-		ret = setup_geometry(td, f, af, res.fd);
-		if (ret)
-			goto fail;
-	}
-	f->fd = res.fd;
-	return 0;
-fail:
-	close(res.fd);
-	td_verror(td, ret, "open");
-	return 1;
-}
+/* ---- open (open.c) / close ---- */
 
 static int quiesce(struct thread_data *td, struct aior_data *ld,
 		   const char *why);
@@ -435,6 +233,26 @@ static inline struct aior_sq *file_sq(struct aior_data *ld,
 	return af->sq;
 }
 
+/*
+ * @io_u's buffer is not aligned for O_DIRECT: give the kernel an aligned
+ * copy instead.  Out of line, like every rare path of a hot hook: its
+ * calls would make the hook save registers on every request.
+ */
+static __attribute__((noinline)) void *bounce(struct aior_data *ld,
+					      struct aior_req *req,
+					      struct io_u *io_u,
+					      uint32_t align)
+{
+	void *buf = aior_bounce_begin(&req->bounce, io_u->xfer_buf,
+				      io_u->xfer_buflen, align, false);
+
+	if (buf) {
+		req->bounced = true;
+		ld->cnt.bounces++;
+	}
+	return buf;
+}
+
 static int fio_aior_prep(struct thread_data *td, struct io_u *io_u)
 {
 	struct aior_options *o = td->eo;
@@ -452,12 +270,9 @@ static int fio_aior_prep(struct thread_data *td, struct io_u *io_u)
 	 * headers and scrambles buffers after prep.
 	 */
 	if (af->direct && aior_bounce_needed(buf, af->mem_align)) {
-		buf = aior_bounce_begin(&req->bounce, buf, io_u->xfer_buflen,
-					af->mem_align, false);
+		buf = bounce(ld, req, io_u, af->mem_align);
 		if (!buf)
 			return ENOMEM;
-		req->bounced = true;
-		ld->cnt.bounces++;
 	}
 	if (o->vectored) {
 		req->iov.iov_base = buf;
@@ -529,6 +344,7 @@ static void sq_push(struct aior_data *ld, struct aior_sq *sq,
 		sq->head = 0;
 	}
 	sq->iocbs[sq->n++] = iocb;
+	ld->held = false;
 	if (!sq->dirty) {
 		sq->dirty = true;
 		ld->dirty[ld->nr_dirty++] = sq;
@@ -619,7 +435,7 @@ static int sq_submit(struct thread_data *td, struct aior_data *ld,
  * requests inside io_submit(): a device with a queue would lose depth.
  */
 static inline bool sq_may_hold(const struct aior_data *ld,
-			       const struct aior_sq *sq)
+			       struct aior_sq *sq)
 {
 	if (ld->coalesce == AIOR_COALESCE_OFF ||
 	    sq->n - sq->head >= ld->hold_max)
@@ -635,8 +451,9 @@ static inline bool sq_may_hold(const struct aior_data *ld,
  * and with @hold those sq_may_hold() lets wait.  Returns how many queues
  * were held.
  */
-static unsigned int submit_dirty(struct thread_data *td, struct aior_data *ld,
-				 bool hold)
+static __attribute__((noinline)) unsigned int submit_dirty(
+				struct thread_data *td, struct aior_data *ld,
+				bool hold)
 {
 	unsigned int i, kept = 0, held = 0;
 
@@ -657,7 +474,7 @@ static unsigned int submit_dirty(struct thread_data *td, struct aior_data *ld,
 }
 
 /* Can every queue with iocbs still wait (see sq_may_hold())? */
-static bool all_may_hold(const struct aior_data *ld)
+static bool all_may_hold(struct aior_data *ld)
 {
 	unsigned int i;
 
@@ -699,7 +516,6 @@ static int quiesce(struct thread_data *td, struct aior_data *ld,
 
 	took = aior_now_ns() - start;
 	ld->cnt.drains++;
-	ld->cnt.drain_total_ns += took;
 	if (took > ld->cnt.drain_max_ns)
 		ld->cnt.drain_max_ns = took;
 	if (ret == -ETIMEDOUT)
@@ -714,7 +530,8 @@ static int quiesce(struct thread_data *td, struct aior_data *ld,
 }
 
 /* flush and trim go through the drain: they must not overtake writes. */
-static enum fio_q_status queue_sync(struct thread_data *td,
+static __attribute__((noinline)) enum fio_q_status queue_sync(
+				    struct thread_data *td,
 				    struct aior_data *ld, struct io_u *io_u)
 {
 	struct aior_file *af = io_u->file->engine_data;
@@ -745,7 +562,6 @@ static enum fio_q_status queue_sync(struct thread_data *td,
 }
 
 #if defined(AIOR_PLANTED_DELAY_NS) && AIOR_PLANTED_DELAY_NS > 0
-#include <time.h>
 /*
  * Test-only (CMake -DAIOR_PLANTED_DELAY_NS=N, never in a release build):
  * a fixed busy wait per request, the known slowdown the performance
@@ -753,15 +569,10 @@ static enum fio_q_status queue_sync(struct thread_data *td,
  */
 static void planted_delay(void)
 {
-	struct timespec t0, t;
-	long long ns;
+	uint64_t t0 = aior_now_ns();
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	do {
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		ns = (t.tv_sec - t0.tv_sec) * 1000000000ll +
-			(t.tv_nsec - t0.tv_nsec);
-	} while (ns < AIOR_PLANTED_DELAY_NS);
+	while (aior_now_ns() - t0 < AIOR_PLANTED_DELAY_NS)
+		;
 }
 #else
 static inline void planted_delay(void)
@@ -785,10 +596,13 @@ static enum fio_q_status fio_aior_queue(struct thread_data *td,
 		return queue_sync(td, ld, io_u);
 
 	if (o->reset_every && ++ld->since_reset >= o->reset_every) {
+		int ret;
+
 		ld->since_reset = 0;
 		ld->cnt.resets++;
-		if (quiesce(td, ld, "reset")) {
-			io_u->error = ETIMEDOUT;
+		ret = quiesce(td, ld, "reset");
+		if (ret) {
+			io_u->error = -ret;
 			return FIO_Q_COMPLETED;
 		}
 	}
@@ -797,7 +611,7 @@ static enum fio_q_status fio_aior_queue(struct thread_data *td,
 		aior_bounce_copy_in(&req->bounce);
 
 	sq = file_sq(ld, io_u->file);
-	if (o->submit_mode == AIOR_SUBMIT_SINGLE) {
+	if (ld->single) {
 		struct iocb *iocb = &req->iocb;
 		int ret = aior_ctx_submit(&sq->ctx, &iocb, 1);
 
@@ -823,19 +637,39 @@ static enum fio_q_status fio_aior_queue(struct thread_data *td,
 	return FIO_Q_QUEUED;
 }
 
+/* Out of line, so a commit with nothing to do sets up no frame. */
+static __attribute__((noinline)) void commit_dirty(struct thread_data *td,
+						   struct aior_data *ld)
+{
+	unsigned int held;
+
+	/* The usual answer at depth: every queue may wait.  No frame. */
+	if (ld->coalesce != AIOR_COALESCE_OFF && all_may_hold(ld)) {
+		ld->cnt.holds++;
+		ld->held = true;
+		return;
+	}
+	held = submit_dirty(td, ld, ld->coalesce != AIOR_COALESCE_OFF);
+	if (held) {
+		ld->cnt.holds++;
+		ld->held = held == ld->nr_dirty;
+	}
+}
+
 static int fio_aior_commit(struct thread_data *td)
 {
 	struct aior_data *ld = job_data(td);
 
-	if (ld->nr_dirty &&
-	    submit_dirty(td, ld, ld->coalesce != AIOR_COALESCE_OFF))
-		ld->cnt.holds++;
+	/* fio commits again before each getevents(): nothing has changed. */
+	if (ld->nr_dirty && !ld->held)
+		commit_dirty(td, ld);
 	return 0;
 }
 
 /* ---- getevents / event: the hot completion path ---- */
 
-static inline unsigned int take_parked(struct aior_data *ld, unsigned int at,
+static __attribute__((noinline)) unsigned int take_parked(
+				       struct aior_data *ld, unsigned int at,
 				       unsigned int max)
 {
 	unsigned int n = ld->nr_parked;
@@ -851,34 +685,19 @@ static inline unsigned int take_parked(struct aior_data *ld, unsigned int at,
 	return n;
 }
 
-static int fio_aior_getevents(struct thread_data *td, unsigned int min,
-			      unsigned int max, const struct timespec *t)
+/*
+ * The rest of getevents(), once what was ready is not the answer: submit
+ * what is queued or held, then wait for at least @min with @got events
+ * already taken.  Out of line, so the common call sets up no frame for it.
+ */
+static __attribute__((noinline)) int wait_events(struct thread_data *td,
+						 struct aior_data *ld,
+						 unsigned int got,
+						 unsigned int min,
+						 unsigned int max,
+						 const struct timespec *t)
 {
-	struct aior_data *ld = job_data(td);
-	unsigned int got;
-	int ret = 0;
-
-	if (max > ld->depth)
-		max = ld->depth;
-	if (min > max)
-		min = max;
-
-	/*
-	 * What is ready first, without a wait: most calls end here.  Requests
-	 * held back at commit may wait for the next one if this is enough and
-	 * the rings still hold more, as fio will not sleep before it;
-	 * otherwise they are submitted now, before any wait (never held
-	 * across a sleep).  A reap error goes on to the loop, which reports it.
-	 */
-	got = take_parked(ld, 0, max);
-	if (got < max)
-		ret = aior_group_reap(&ld->group, ld->events + got, max - got);
-	if (ret > 0)
-		got += ret;
-	if (ret >= 0 && got >= min &&
-	    (!ld->nr_dirty ||
-	     (ld->coalesce != AIOR_COALESCE_OFF && all_may_hold(ld))))
-		return (int)got;
+	int ret;
 
 	for (;;) {
 		if (ld->nr_dirty)
@@ -901,6 +720,38 @@ static int fio_aior_getevents(struct thread_data *td, unsigned int min,
 			break;
 	}
 	return (int)got;
+}
+
+static int fio_aior_getevents(struct thread_data *td, unsigned int min,
+			      unsigned int max, const struct timespec *t)
+{
+	struct aior_data *ld = job_data(td);
+	unsigned int got;
+	int ret = 0;
+
+	ld->held = false;
+	if (max > ld->depth)
+		max = ld->depth;
+	if (min > max)
+		min = max;
+
+	/*
+	 * What is ready first, without a wait: most calls end here.  Requests
+	 * held back at commit may wait for the next one if this is enough and
+	 * the rings still hold more, as fio will not sleep before it;
+	 * otherwise they are submitted now, before any wait (never held
+	 * across a sleep).  A reap error goes on to the loop, which reports it.
+	 */
+	got = ld->nr_parked ? take_parked(ld, 0, max) : 0;
+	if (got < max)
+		ret = aior_group_reap(&ld->group, ld->events + got, max - got);
+	if (ret > 0)
+		got += ret;
+	if (ret >= 0 && got >= min &&
+	    (!ld->nr_dirty ||
+	     (ld->coalesce != AIOR_COALESCE_OFF && all_may_hold(ld))))
+		return (int)got;
+	return wait_events(td, ld, got, min, max, t);
 }
 
 static struct io_u *fio_aior_event(struct thread_data *td, int event)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Private state of the libaioring fio engine, shared by engine.c (the
- * hooks), options.c (the option table) and report.c (what it prints).
+ * hot hooks), open.c (opening files), options.c (the option table) and
+ * report.c (what it prints).
  * Includes fio's headers: nothing in common/ may include this.
  */
 #ifndef AIOR_ENGINE_H
@@ -89,7 +90,6 @@ struct aior_req {
 struct aior_counters {
 	uint64_t resets;
 	uint64_t drain_max_ns;
-	uint64_t drain_total_ns;
 	uint64_t drains;
 	uint64_t bounces;
 	uint64_t direct_fallbacks;
@@ -113,6 +113,13 @@ struct aior_data {
 	 */
 	unsigned int coalesce;
 	unsigned int hold_max;
+	bool single;			/* submit inside queue(): see post_init */
+	/*
+	 * The last commit held every queue with iocbs, and nothing was
+	 * queued or reaped since: a commit now would hold them again (the
+	 * rings only gain completions meanwhile), so it returns at once.
+	 */
+	bool held;
 
 	struct io_event *events;	/* what getevents() hands event() */
 	struct io_event *parked;	/* reaped early (drains) or failed */
@@ -129,6 +136,9 @@ struct aior_data {
 	bool said_mismatch;		/* aio_block_size differs: said once */
 	struct aior_counters cnt;
 };
+
+/* open.c: the open_file() hook */
+int fio_aior_open_file(struct thread_data *td, struct fio_file *f);
 
 /* report.c */
 void aior_report_setup_error(struct thread_data *td, int err,

@@ -12,7 +12,8 @@
  * fio cannot run a job with this engine anyway, and at load time (option
  * parsing, before any job starts) nothing is lost by stopping.
  *
- * fio_aior_init()'s check in engine.c stays for engines loaded some other way.
+ * The only check: fio loads an external engine with dlopen(), so this
+ * runs before any hook can.
  */
 #include <stdio.h>
 #include <string.h>

@@ -8,7 +8,9 @@ Run: python3 perf/tests/test_insn.py
 """
 
 import importlib.util
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -97,6 +99,62 @@ class SelfCost(unittest.TestCase):
         self.assertEqual(counts.part_of("/lib64/ld-linux-x86-64.so.2"),
                          "libc")
         self.assertEqual(counts.part_of("/usr/lib/libz.so.1"), "other")
+
+
+
+_fspec = importlib.util.spec_from_file_location(
+    "insn_floors", os.path.join(REPO, "scripts", "insn-floors.py"))
+floors = importlib.util.module_from_spec(_fspec)
+_fspec.loader.exec_module(floors)
+
+
+class Floors(unittest.TestCase):
+    """scripts/insn-floors.py: a cell off its floor either way fails."""
+
+    FLOORS = {"tolerance": 0.5, "cells": {"randread/4k/qd1": 300.0,
+                                          "randread/4k/qd32": 340.0}}
+
+    def verdicts(self, measured):
+        return {c: v for c, _, _, v in floors.check(self.FLOORS, measured)}
+
+    def test_on_floor(self):
+        self.assertEqual(self.verdicts({"randread/4k/qd1": 300.4,
+                                        "randread/4k/qd32": 339.6}),
+                         {"randread/4k/qd1": "ok", "randread/4k/qd32": "ok"})
+
+    def test_above_and_below_and_missing(self):
+        self.assertEqual(self.verdicts({"randread/4k/qd1": 301.0}),
+                         {"randread/4k/qd1": "above",
+                          "randread/4k/qd32": "missing"})
+        self.assertEqual(self.verdicts({"randread/4k/qd1": 299.0,
+                                        "randread/4k/qd32": 340.0}),
+                         {"randread/4k/qd1": "below",
+                          "randread/4k/qd32": "ok"})
+
+    def test_too_low_floor_fails_the_command(self):
+        """The whole door: a measurement over a floor set too low exits 1
+        and names the cell; the same measurement on its floor exits 0."""
+        with tempfile.TemporaryDirectory() as d:
+            meas = os.path.join(d, "m.json")
+            with open(meas, "w") as f:
+                json.dump({"rows": [
+                    {"cell": "randread/4k/qd1", "config": "aioring",
+                     "total": 2500, "parts": {"libaioring.so": 300.2}},
+                    {"cell": "randread/4k/qd1", "config": "libaio-ur",
+                     "total": 2500, "parts": {"libaioring.so": 0}}]}, f)
+            for floor, rc in ((250.0, 1), (300.0, 0)):
+                path = os.path.join(d, "floors.json")
+                with open(path, "w") as f:
+                    json.dump({"tolerance": 0.5,
+                               "cells": {"randread/4k/qd1": floor}}, f)
+                p = subprocess.run(
+                    [sys.executable,
+                     os.path.join(REPO, "scripts", "insn-floors.py"),
+                     "--floors", path, "--measured", meas],
+                    capture_output=True, text=True)
+                self.assertEqual(p.returncode, rc, p.stdout + p.stderr)
+                if rc:
+                    self.assertIn("FAIL randread/4k/qd1", p.stdout)
 
 
 if __name__ == "__main__":

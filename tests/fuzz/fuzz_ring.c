@@ -77,6 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct io_event *events;
 	unsigned int nr, max, checked_nr = 0, i;
 	size_t ring_bytes, evbytes, left, area_bytes, off, chunk = 0;
+	unsigned int rest;
 	uint8_t *area;
 	uint32_t head0;
 	int check, ret;
@@ -133,7 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(events, 0xa5, evbytes);
 	head0 = hdr.head;
 
-	ret = aior_ring_reap(ring, nr, events, max);
+	ret = aior_ring_reap(ring, nr, events, max, &rest);
 
 	CHECK(ret == -EPROTO || (ret >= 0 && (unsigned int)ret <= max));
 	if (ret == -EPROTO) {

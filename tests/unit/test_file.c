@@ -71,7 +71,7 @@ START_TEST(test_open_regular_file)
 	ret = aior_open(&req, &res);
 	ck_assert_msg(ret == 0, "%s: %s", tc->name, strerror(-ret));
 	ck_assert_int_ge(res.fd, 0);
-	ck_assert(res.is_regular);
+	ck_assert(!res.is_blockdev);
 	ck_assert(!res.is_blockdev);
 	fl = fcntl(res.fd, F_GETFL);
 	ck_assert_int_ge(fl, 0);
@@ -102,7 +102,7 @@ START_TEST(test_open_creates_file)
 	unlink(path);
 	ck_assert_int_eq(aior_open(&req, &res), 0);
 	umask(mask);
-	ck_assert(res.is_regular);
+	ck_assert(!res.is_blockdev);
 	ck_assert_int_eq(fstat(res.fd, &st), 0);
 	ck_assert_int_eq(st.st_size, 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0644);
@@ -237,7 +237,7 @@ START_TEST(test_open_direct_refusal)
 		return;
 	}
 	ck_assert_int_ge(res.fd, 0);
-	ck_assert(res.is_regular);
+	ck_assert(!res.is_blockdev);
 	ck_assert_int_eq(res.fell_back, tc->fell_back);
 	ck_assert(!res.direct);
 	ck_assert(!(fcntl(res.fd, F_GETFL) & O_DIRECT));
@@ -469,7 +469,6 @@ START_TEST(test_open_loop_device)
 
 	loop_open(&res, true);
 	ck_assert(res.is_blockdev);
-	ck_assert(!res.is_regular);
 	ck_assert(res.direct);
 	ck_assert(!res.fell_back);
 	ck_assert(fcntl(res.fd, F_GETFL) & O_DIRECT);

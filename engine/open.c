@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The cold open path: how a file is opened (O_DIRECT, the buffered
+ * fallback) and its geometry checked against the job before any I/O.
+ * fio may call open_file() before init (to size a block device), so
+ * nothing here may count on the job's state (io_ops_data may be NULL).
+ *
+ * Helpers return 0 or -errno after saying what is wrong; the sign flips
+ * in fio_aior_open_file(), the hook.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+/*
+ * The block sizes, offsets and alignment of the job against the file's
+ * logical block size, before any I/O: the kernel would only say EINVAL
+ * on the first request.  Returns 0, or -EINVAL after saying what is
+ * wrong.
+ */
+static int check_direct_geometry(struct thread_data *td, struct fio_file *f,
+				 uint32_t lbs)
+{
+	static const char *const dname[] = { "read", "write", "trim" };
+	struct thread_options *to = &td->o;
+	int d, i;
+
+	if (to->bs_unaligned) {
+		log_err("libaioring: %s: bs_unaligned is set, but direct=1 "
+			"needs block sizes that are multiples of the logical "
+			"block size %u\n", f->file_name, lbs);
+		return -EINVAL;
+	}
+	for (d = DDIR_READ; d <= DDIR_TRIM; d++) {
+		const unsigned long long v[] = {
+			to->bs[d], to->min_bs[d], to->max_bs[d], to->ba[d],
+		};
+		static const char *const vname[] = {
+			"bs", "bs (min)", "bs (max)", "blockalign",
+		};
+
+		if ((d == DDIR_READ && !td_read(td)) ||
+		    (d == DDIR_WRITE && !td_write(td)) ||
+		    (d == DDIR_TRIM && !td_trim(td)))
+			continue;
+		for (i = 0; i < (int)(sizeof(v) / sizeof(v[0])); i++) {
+			if (v[i] && !aior_aligned(v[i], lbs)) {
+				log_err("libaioring: %s: %s %s=%llu is not a "
+					"multiple of the logical block size "
+					"%u (direct=1 needs sizes and offsets "
+					"aligned to it)\n", f->file_name,
+					dname[d], vname[i], v[i], lbs);
+				return -EINVAL;
+			}
+		}
+		for (i = 0; i < (int)to->bssplit_nr[d]; i++) {
+			unsigned long long bs = to->bssplit[d][i].bs;
+
+			if (!aior_aligned(bs, lbs)) {
+				log_err("libaioring: %s: %s bssplit entry %llu "
+					"is not a multiple of the logical "
+					"block size %u (direct=1)\n",
+					f->file_name, dname[d], bs, lbs);
+				return -EINVAL;
+			}
+		}
+	}
+	if (!aior_aligned(f->file_offset, lbs)) {
+		log_err("libaioring: %s: offset=%llu is not a multiple of the "
+			"logical block size %u (direct=1)\n", f->file_name,
+			(unsigned long long)f->file_offset, lbs);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The block size in force for @f (detected, or aio_block_size=) and the
+ * job's geometry against it.  Returns 0 or -errno after saying why.
+ */
+static int setup_geometry(struct thread_data *td, struct fio_file *f,
+			  struct aior_file *af, int fd)
+{
+	struct aior_options *o = td->eo;
+	struct aior_data *ld = td->io_ops_data;	/* NULL before init */
+	struct aior_geometry geo;
+	enum aior_bs_err why;
+	bool mismatch;
+	uint32_t bs;
+	int ret;
+
+	ret = aior_geometry(fd, af->is_blockdev, &geo);
+	if (ret) {
+		log_err("libaioring: %s: cannot read its block size: %s\n",
+			f->file_name, strerror(-ret));
+		return ret;
+	}
+	if (aior_bs_resolve(geo.lbs, o->block_size, &bs, &mismatch, &why)) {
+		log_err("libaioring: %s: aio_block_size=%u: %s (detected %u)\n",
+			f->file_name, o->block_size, aior_bs_strerror(why),
+			geo.lbs);
+		return -EINVAL;
+	}
+	/*
+	 * Once per job, like the fallback notice: fio opens a file several
+	 * times (to size a block device before the job exists, then again
+	 * for the verify pass).
+	 */
+	if (mismatch && ld && !ld->said_mismatch) {
+		log_info("libaioring: %s: aio_block_size=%u differs from the "
+			 "detected block size %u\n", f->file_name, bs, geo.lbs);
+		ld->said_mismatch = true;
+	}
+	if (af->is_blockdev && !aior_aligned(geo.size, bs)) {
+		log_err("libaioring: %s: size %llu is not a multiple of the "
+			"block size %u\n", f->file_name,
+			(unsigned long long)geo.size, bs);
+		return -EINVAL;
+	}
+	af->lbs = bs;
+	/* The seed keeps the detected size as the memory alignment. */
+	af->mem_align = geo.mem_align > 1 ? geo.mem_align : 1;
+	return check_direct_geometry(td, f, bs);
+}
+
+static int open_flags(struct thread_data *td, const struct fio_file *f)
+{
+	int flags = td->o.sync_io;
+
+	if (td_write(td) || td_trim(td)) {
+		flags |= read_only ? O_RDONLY : O_RDWR;
+		if (f->filetype == FIO_TYPE_FILE && td->o.allow_create)
+			flags |= O_CREAT;
+	} else {
+		flags |= O_RDONLY;
+	}
+	return flags;
+}
+
+int fio_aior_open_file(struct thread_data *td, struct fio_file *f)
+{
+	struct aior_options *o = td->eo;
+	struct aior_data *ld = td->io_ops_data;	/* NULL before init */
+	struct aior_open_req req = {
+		.path = f->file_name,
+		.flags = open_flags(td, f),
+		.direct = td->o.odirect,
+		.allow_buffered = o->direct_fallback,
+	};
+	struct aior_open_res res;
+	struct aior_file *af;
+	int ret;
+
+	ret = aior_open(&req, &res);
+	if (ret) {
+		if (ret == -EINVAL && req.direct)
+			log_err("libaioring: %s: the file system refuses "
+				"O_DIRECT (EINVAL) and direct_fallback=0\n",
+				f->file_name);
+		else if (ret == -ENOTBLK)
+			log_err("libaioring: %s: neither a regular file nor a "
+				"block device\n", f->file_name);
+		else
+			log_err("libaioring: %s: cannot open for %s: %s\n",
+				f->file_name,
+				(req.flags & O_ACCMODE) == O_RDONLY ?
+				"reading" : "reading and writing",
+				strerror(-ret));
+		td_verror(td, ret == -ENOTBLK ? EINVAL : -ret, "open");
+		return 1;
+	}
+
+	af = f->engine_data;
+	if (!af) {
+		af = calloc(1, sizeof(*af));
+		if (!af) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		f->engine_data = af;
+	}
+	af->sq = NULL;		/* bound at first use: see file_sq() */
+	af->direct = res.direct;
+	af->is_blockdev = res.is_blockdev;
+	af->lbs = 0;
+	af->mem_align = 1;
+
+	if (res.fell_back) {
+		/* fio may open files (for their size) before init: no ld. */
+		if (!ld || !ld->said_fallback)
+			log_info("libaioring: %s: the file system refuses "
+				 "O_DIRECT; using buffered I/O "
+				 "(direct_fallback=0 makes this an error)\n",
+				 f->file_name);
+		if (ld) {
+			ld->cnt.direct_fallbacks++;
+			ld->said_fallback = true;
+		}
+	}
+	if (af->direct) {
+		ret = setup_geometry(td, f, af, res.fd);
+		if (ret)
+			goto fail;
+	}
+	f->fd = res.fd;
+	return 0;
+fail:
+	close(res.fd);
+	td_verror(td, -ret, "open");
+	return 1;
+}
