@@ -290,13 +290,7 @@ def write_outputs(st):
     md = markdown(st, summary, by_host)
     with open(os.path.join(out, "summary.md"), "w") as f:
         f.write(md)
-    step = os.environ.get("GITHUB_STEP_SUMMARY")
-    if step:
-        try:
-            with open(step, "a") as f:
-                f.write(md + "\n")
-        except OSError as e:
-            notice("cannot append to $GITHUB_STEP_SUMMARY: %s" % e)
+    step_summary(md)
     print()
     for m in msgs:
         print(m)
@@ -906,6 +900,17 @@ def setup(args):
     return configs, cells, floors, used
 
 
+def step_summary(md):
+    """Append to GitHub's job summary, when there is one."""
+    step = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step:
+        try:
+            with open(step, "a") as f:
+                f.write(md + "\n")
+        except OSError as e:
+            notice("cannot append to $GITHUB_STEP_SUMMARY: %s" % e)
+
+
 def error_outputs(out, reason, log=None):
     """A run that could not start still leaves its reason where CI looks:
     summary.md (and the step summary), junit.xml with a failing set-up
@@ -930,13 +935,7 @@ def error_outputs(out, reason, log=None):
                    "log": os.path.basename(log) if log else None}, f,
                   indent=1)
         f.write("\n")
-    step = os.environ.get("GITHUB_STEP_SUMMARY")
-    if step:
-        try:
-            with open(step, "a") as f:
-                f.write(md + "\n")
-        except OSError as e:
-            notice("cannot append to $GITHUB_STEP_SUMMARY: %s" % e)
+    step_summary(md)
 
 
 def error_main(argv):
