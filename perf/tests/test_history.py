@@ -152,6 +152,24 @@ class History(unittest.TestCase):
             self.assertAlmostEqual(step["change"], -0.1, places=2)
             self.assertEqual(s[CELL1]["steps"], [])
 
+    def test_two_runner_classes_are_two_series_in_their_own_colours(self):
+        with tempfile.TemporaryDirectory() as d:
+            other = dict(ENV, cpu_model="Other CPU", nproc=4)
+            write(d, "a", doc([1.2, 1.2, 1.2], "2026-01-01T00:00:00Z", "v1"))
+            write(d, "b", doc([2.0, 2.0, 2.0], "2026-01-02T00:00:00Z", "v2",
+                              env=other))
+            write(d, "c", doc([1.2, 1.2, 1.2], "2026-01-03T00:00:00Z", "v3"))
+            h = history.build_history([d])
+            names = sorted(x["name"] for x in h["series"])
+            self.assertEqual(len(names), 2, names)
+            self.assertTrue(all(" @ " in n for n in names), names)
+            # One class's series never takes the other's figure: no step.
+            self.assertTrue(all(x["steps"] == [] for x in h["series"]))
+            self.assertNotIn("red", " ".join(history.SERIES_COLOURS))
+            self.assertNotIn("#d62728", history.SERIES_COLOURS)
+            self.assertEqual(len(set(history.SERIES_COLOURS)),
+                             len(history.SERIES_COLOURS))
+
     def test_command_writes_chart_markdown_json_and_can_fail_on_step(self):
         if not shutil.which("gnuplot"):
             self.fail("gnuplot not installed (scripts/setup.sh installs "
