@@ -91,7 +91,7 @@ static int fio_aior_init(struct thread_data *td)
 	td->io_ops_data = ld;
 	if (!ld->events || !ld->parked)
 		return 1;
-	return 0;
+	return aior_prio_init(td, ld);
 }
 
 static int setup_queues(struct thread_data *td, struct aior_data *ld,
@@ -478,6 +478,8 @@ static int fio_aior_prep(struct thread_data *td, struct io_u *io_u)
 	}
 	req->iocb.data = io_u;
 	aior_group_prep_iocb(&ld->group, &req->iocb);
+	if (ld->prep_extra)
+		aior_prio_prep(td, ld, io_u, &req->iocb);
 	return 0;
 }
 
@@ -944,6 +946,7 @@ static void fio_aior_cleanup(struct thread_data *td)
 	if (o && o->engine_stats && ld->nr_sqs)
 		aior_report_counters(td, ld);
 	free_queues(ld);
+	aior_prio_cleanup(ld);
 	free(ld->events);
 	free(ld->parked);
 	free(ld);
