@@ -82,6 +82,13 @@ outcome() {
 		echo runs
 		return
 	fi
+	# The engine's own one-line refusal first (fio then reports the
+	# job's error 1 as well).
+	line=$(grep -h -m1 "^libaioring: " "$work/log" "$work/out" 2>/dev/null || true)
+	if [ -n "$line" ]; then
+		echo "fails: $line" | sed "s|$work/||g; s|$engine|ENGINE|g"
+		return
+	fi
 	err=$(sed -n 's/^ *"error" : \([0-9]*\),*$/\1/p' "$work/out" 2>/dev/null | head -n1)
 	if [ -n "$err" ] && [ "$err" != 0 ]; then
 		echo "fails: error $err"
