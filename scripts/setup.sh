@@ -28,6 +28,8 @@ PKGS=(build-essential cmake pkg-config fio libaio-dev check python3
 # so every fio is configured alike; the package test: dpkg-shlibdeps
 # (dpkg-dev, above) and apt-get.
 PKGS+=(zlib1g-dev)
+# The package round trip checks the .deb with lintian.
+PKGS+=(lintian)
 # Only for some tests (FUSE fault file system, libFuzzer, valgrind): a
 # host without them skips those tests and says so.
 TEST_PKGS=(libfuse3-dev fuse3 clang libclang-rt-dev valgrind
