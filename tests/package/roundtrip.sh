@@ -196,7 +196,8 @@ set +e
 lintian --fail-on error,warning "$deb" >"$work/lintian.log" 2>&1
 rc=$?
 set -e
-grep -v '^running with root privileges' "$work/lintian.log" | sed 's/^/     /'
+# (grep -v finds nothing when lintian is silent: not a failure.)
+grep -v '^running with root privileges' "$work/lintian.log" | sed 's/^/     /' || true
 [ "$rc" = 0 ] || fail "lintian $(basename "$deb") exited $rc (above)"
 say "ok   lintian $(basename "$deb"): no error or warning ($(grep -c '^libaioring: ' "$repo/cmake/lintian-overrides") overrides, each justified in cmake/lintian-overrides)"
 
