@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The fio version matrix: build each fio of a directory, build the engine
-# against it with warnings as errors, and run the integration tests with
+# against it with warnings as errors, and run the integration and fault tests with
 # THAT fio binary.  Prints one row per fio: version, fio build, engine
 # build, tests passed.  Exits 0 only if every row passed.
 #
@@ -26,7 +26,11 @@
 #
 # Options:
 #   -j N          ctest jobs (default 2)
-#   -L LABEL      ctest label to run (default integration)
+#   -L LABEL      ctest label regex to run (default 'integration|faults':
+#                 the integration and the fault tests, both under the
+#                 row's fio)
+#   -E REGEX      ctest tests to leave out (default fault_fuzz_ring, which
+#                 fuzzes common/ring.c and runs no fio; '' for none)
 #   --only NAME   only entries whose name contains NAME (repeatable)
 #   --build DIR   engine build directories go in DIR/<name>
 #                 (default build-matrix/ in the repository)
@@ -46,7 +50,8 @@ usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 jobs=2
-label=integration
+label='integration|faults'
+exclude=fault_fuzz_ring
 only=()
 build_root=$repo/build-matrix
 allow_skips=0
@@ -57,6 +62,7 @@ while [ $# -gt 0 ]; do
 	-j) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || die "-j wants a positive number, got '${2:-}'"
 		jobs=$2; shift 2 ;;
 	-L) [ -n "${2:-}" ] || die "-L wants a label"; label=$2; shift 2 ;;
+	-E) [ $# -ge 2 ] || die "-E wants a regex ('' for none)"; exclude=$2; shift 2 ;;
 	--only) [ -n "${2:-}" ] || die "--only wants a name"; only+=("$2"); shift 2 ;;
 	--build) [ -n "${2:-}" ] || die "--build wants a directory"; build_root=$2; shift 2 ;;
 	--allow-skips) allow_skips=1; shift ;;
@@ -222,8 +228,8 @@ for e in "${entries[@]}"; do
 	if [ "$ok" = 1 ]; then
 		log=$b.test.log
 		set +e
-		locked ctest --test-dir "$b" -L "$label" -j "$jobs" --output-on-failure \
-			--timeout 300 >"$log" 2>&1
+		locked ctest --test-dir "$b" -L "$label" ${exclude:+-E "$exclude"} \
+			-j "$jobs" --output-on-failure --timeout 600 >"$log" 2>&1
 		rc=$?
 		set -e
 		total=$(sed -n 's/.*tests passed, \([0-9]*\) tests\{0,1\} failed out of \([0-9]*\).*/\1 \2/p' "$log")
