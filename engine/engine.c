@@ -916,9 +916,11 @@ static struct io_u *fio_aior_event(struct thread_data *td, int event)
 		aior_bounce_end(&req->bounce, res > 0 ? (size_t)res : 0,
 				io_u->ddir == DDIR_READ);
 
-	if (res < 0)
+	if (res < 0) {
 		io_u->error = (int)-res;
-	else if (res == 0 && io_u->xfer_buflen)
+		if (ld->prep_extra)
+			aior_prio_failed(td, ld, io_u, res);
+	} else if (res == 0 && io_u->xfer_buflen)
 		io_u->error = EIO;	/* nothing moved: fio's "full resid" */
 	else if ((unsigned long long)res > io_u->xfer_buflen)
 		io_u->error = EIO;
@@ -981,7 +983,8 @@ struct ioengine_ops ioengine = {
 	.name			= "libaioring",
 	.version		= FIO_IOOPS_VERSION,
 	.flags			= AIOR_FLAG_SETS_ISSUE_TIME |
-				  FIO_ASYNCIO_SYNC_TRIM | AIOR_FLAG_NO_OFFLOAD,
+				  FIO_ASYNCIO_SYNC_TRIM | AIOR_FLAG_NO_OFFLOAD |
+				  AIOR_FLAG_ATOMICWRITES,
 	.init			= fio_aior_init,
 	.post_init		= fio_aior_post_init,
 	.open_file		= fio_aior_open_file,

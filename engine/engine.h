@@ -148,7 +148,9 @@ struct aior_data {
 	 * cmdprio the per-request cost is this one test.
 	 */
 	bool prep_extra;
+	bool said_atomic;		/* an atomic write refused: said once */
 	int rw_flags;			/* RWF_* for every read and write */
+	int wr_flags;			/* RWF_* for writes only (RWF_ATOMIC) */
 	struct aior_prio *prio;		/* cmdprio state; NULL if unused */
 	struct aior_counters cnt;
 };
@@ -158,6 +160,8 @@ int aior_prio_init(struct thread_data *td, struct aior_data *ld);
 void aior_prio_prep(struct thread_data *td, struct aior_data *ld,
 		    struct io_u *io_u, struct iocb *iocb);
 void aior_prio_cleanup(struct aior_data *ld);
+void aior_prio_failed(struct thread_data *td, struct aior_data *ld,
+		      struct io_u *io_u, long res);
 
 /* report.c */
 void aior_report_setup_error(struct thread_data *td, int err,

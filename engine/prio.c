@@ -17,6 +17,10 @@
  *			hands fio as the request's error; io_submit() itself
  *			does not fail for it, so the engine's io_submit()
  *			EAGAIN backpressure is not involved.
+ *   atomic=1		fio's own job option (3.38+): RWF_ATOMIC on every
+ *			write, as libaio.  Where the kernel or the file
+ *			cannot, each write fails as under libaio, and the
+ *			engine says why once.
  *
  * Everything is decided in aior_prio_init(): a job using none of these
  * leaves ld->prep_extra false and prep() never calls in here.
@@ -25,9 +29,11 @@
  * (in none of 3.19 .. 3.42); fio applies them to the whole job with
  * ioprio_set() before init, which covers this engine's requests too.
  */
+#include <errno.h>
 #include <string.h>
 #include <sys/uio.h>
 
+#include "compat.h"
 #include "engine.h"
 
 #if AIOR_FIO_CMDPRIO
@@ -132,6 +138,13 @@ int aior_prio_init(struct thread_data *td, struct aior_data *ld)
 		ld->rw_flags |= RWF_NOWAIT;
 		ld->prep_extra = true;
 	}
+#if AIOR_HAVE_ATOMIC
+	/* fio clears oatomic for a job that does not write. */
+	if (td->o.oatomic) {
+		ld->wr_flags |= RWF_ATOMIC;
+		ld->prep_extra = true;
+	}
+#endif
 	return cmdprio_init(td, ld, o);
 }
 
@@ -143,6 +156,8 @@ void aior_prio_prep(struct thread_data *td, struct aior_data *ld,
 		    struct io_u *io_u, struct iocb *iocb)
 {
 	iocb->aio_rw_flags |= ld->rw_flags;
+	if (io_u->ddir == DDIR_WRITE)
+		iocb->aio_rw_flags |= ld->wr_flags;
 #if AIOR_FIO_CMDPRIO
 	if (ld->prio && ld->prio->cmdprio.mode != CMDPRIO_MODE_NONE &&
 	    fio_cmdprio_set_ioprio(td, &ld->prio->cmdprio, io_u)) {
@@ -150,6 +165,25 @@ void aior_prio_prep(struct thread_data *td, struct aior_data *ld,
 		iocb->u.c.flags |= IOCB_FLAG_IOPRIO;
 	}
 #endif
+}
+
+/*
+ * A request that completed with @res < 0 (event()'s error branch only):
+ * if it was an atomic write the kernel refused outright, say once why.
+ */
+void aior_prio_failed(struct thread_data *td, struct aior_data *ld,
+		      struct io_u *io_u, long res)
+{
+	if (!ld->wr_flags || io_u->ddir != DDIR_WRITE || ld->said_atomic ||
+	    (res != -EINVAL && res != -EOPNOTSUPP))
+		return;
+	ld->said_atomic = true;
+	log_err("libaioring: %s: the kernel refused an atomic write "
+		"(atomic=1, RWF_ATOMIC, %llu bytes at %llu): %s; it needs "
+		"O_DIRECT and a file system or device whose atomic write unit "
+		"covers the block size\n", io_u->file->file_name,
+		(unsigned long long)io_u->xfer_buflen,
+		(unsigned long long)io_u->offset, strerror((int)-res));
 }
 
 void aior_prio_cleanup(struct aior_data *ld)
