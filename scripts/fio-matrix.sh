@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The fio version matrix: build each fio of a directory, build the engine
-# against it with warnings as errors, and run the integration and fault tests with
-# THAT fio binary.  Prints one row per fio: version, fio build, engine
-# build, tests passed.  Exits 0 only if every row passed.
+# against it with warnings as errors, and run the integration and fault
+# tests with THAT fio binary.  Prints one row per fio: version, fio build,
+# engine build, tests passed, libaio parity.  Exits 0 only if every row
+# passed.
 #
 #   scripts/fio-matrix.sh [options] DIR
 #
