@@ -85,9 +85,14 @@ static int cmdprio_init(struct thread_data *td, struct aior_data *ld,
 	}
 	p->opts.bssplit_str = o->cmdprio_bssplit;
 	ld->prio = p;
-	/* fio's helper says what is wrong (e.g. percentage and bssplit). */
-	if (fio_cmdprio_init(td, &p->cmdprio, &p->opts))
+	/*
+	 * fio's helper says what is wrong (e.g. percentage and bssplit);
+	 * the job's error is EINVAL, as libaio makes it.
+	 */
+	if (fio_cmdprio_init(td, &p->cmdprio, &p->opts)) {
+		td_verror(td, EINVAL, "fio_cmdprio_init");
 		return 1;
+	}
 	if (p->cmdprio.mode != CMDPRIO_MODE_NONE)
 		ld->prep_extra = true;
 	return 0;
