@@ -24,6 +24,11 @@
 #             the cached half reads, nothing is lost (ios = EAGAINs + reads
 #             = blocks), no hang, and the engine's io_submit() EAGAIN
 #             counter stays 0; the same counts as libaio.
+#   atomic    fio's own atomic=1 on a buffered file.  3.38+ (RWF_ATOMIC,
+#             which the kernel cannot do there): the same job error under
+#             both engines, and one line from the engine saying why.
+#             Before 3.38 (an open flag implying O_DIRECT): both engines
+#             end the same way.
 # lib.sh helpers assign the variables they are named through printf -v:
 # shellcheck disable=SC2154
 set -euo pipefail
@@ -31,7 +36,7 @@ AIOR_TEST_NAME="libaio-opts-${1:-}"
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-scenario=${1:?usage: libaio-opts.sh cmdprio|bssplit|nowait}
+scenario=${1:?usage: libaio-opts.sh cmdprio|bssplit|nowait|atomic}
 need_cmd python3
 fio=${FIO:-fio}
 fio_ver=$("$fio" --version)
@@ -42,13 +47,18 @@ scratch_dir dir
 "$fio" --enghelp=libaio >"$dir/enghelp-libaio" 2>&1 ||
 	skip "$fio_ver has no built-in libaio engine to compare with"
 
-# has_cmdprio_helper: does this fio call cmdprio code the engine can use?
-has_cmdprio_helper() {
+# ver_ge MAJ MIN: is this fio MAJ.MIN or later?
+ver_ge() {
 	local v=${fio_ver#fio-} maj min
 	maj=${v%%.*}
 	min=${v#*.}
 	min=${min%%[!0-9]*}
-	[ "$maj" -gt 3 ] || { [ "$maj" -eq 3 ] && [ "$min" -ge 29 ]; }
+	[ "$maj" -gt "$1" ] || { [ "$maj" -eq "$1" ] && [ "$min" -ge "$2" ]; }
+}
+
+# has_cmdprio_helper: does this fio call cmdprio code the engine can use?
+has_cmdprio_helper() {
+	ver_ge 3 29
 }
 
 # run ENGINE NAME ARGS...: the job under one engine, JSON into NAME.json,
@@ -259,6 +269,41 @@ if "libaio" in res:
     bad |= diff > blocks // 100
 sys.exit(bad)
 PY
+	;;
+atomic)
+	# fio's own atomic=1.  3.38 and later: RWF_ATOMIC on writes, which a
+	# buffered file cannot do, so both engines must end with the same
+	# error and the engine must say why in one line.  Before 3.38 it is
+	# an open flag that implies O_DIRECT: both must end alike.
+	rwf_atomic=0
+	ver_ge 3 38 && rwf_atomic=1
+	"$fio" --cmdhelp=atomic >/dev/null 2>&1 ||
+		{ say "$fio_ver has no atomic= option: nothing to check"; exit 0; }
+	rcs=()
+	for e in libaio aior; do
+		eng=libaio
+		[ "$e" = libaio ] || eng="external:$AIOR_ENGINE"
+		rc=0
+		run "$eng" "$e" --filename="$dir/t.dat" --size=4m \
+			--rw=randwrite --bs=4k --iodepth=4 --number_ios=64 \
+			--direct=0 --atomic=1 || rc=$?
+		rcs+=("$rc")
+	done
+	el=$(sed -n 's/^ *"error" : \([0-9]*\),*$/\1/p' "$dir/libaio.json" | head -n1)
+	ea=$(sed -n 's/^ *"error" : \([0-9]*\),*$/\1/p' "$dir/aior.json" | head -n1)
+	say "atomic=1, buffered file: exit libaio ${rcs[0]}, libaioring ${rcs[1]}; job error libaio ${el:-?}, libaioring ${ea:-?}"
+	[ "${rcs[0]}" = "${rcs[1]}" ] && [ "${el:-x}" = "${ea:-y}" ] ||
+		die "the engines end differently"
+	if [ "$rwf_atomic" = 1 ]; then
+		[ "$el" != 0 ] || die "an atomic write on a buffered file succeeded"
+		n=$(cat "$dir/aior.log" "$dir/aior.json" |
+			grep -c "^libaioring: .*: the kernel refused an atomic write (atomic=1, RWF_ATOMIC" || true)
+		[ "$n" = 1 ] || {
+			cat "$dir/aior.log" >&2
+			die "want one line saying why the atomic write was refused, got $n"
+		}
+		say "$(cat "$dir/aior.log" "$dir/aior.json" | grep "^libaioring: " | head -n1)"
+	fi
 	;;
 *)
 	die "unknown scenario '$scenario'"
