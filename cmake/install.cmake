@@ -123,15 +123,56 @@ if(AIOR_DPKG_QUERY)
 endif()
 
 if(AIOR_DEB_FIO_VERSION AND aior_deb_libaio)
+	# changelog.Debian.gz: one entry for this build, dated by the last
+	# commit (reproducible), compressed as policy wants (gzip -9n).
+	set(aior_deb_version "${PROJECT_VERSION}-1")
+	set(aior_deb_date "")
+	find_program(AIOR_GIT git)
+	if(AIOR_GIT AND EXISTS "${PROJECT_SOURCE_DIR}/.git")
+		execute_process(COMMAND ${AIOR_GIT} -C "${PROJECT_SOURCE_DIR}"
+			log -1 --format=%aD
+			OUTPUT_VARIABLE aior_deb_date ERROR_QUIET
+			OUTPUT_STRIP_TRAILING_WHITESPACE)
+	endif()
+	if(NOT aior_deb_date)
+		string(TIMESTAMP aior_deb_date "%a, %d %b %Y %H:%M:%S +0000" UTC)
+	endif()
+	set(aior_deb_maint "libaioring maintainers <libaioring@localhost>")
+	file(WRITE "${PROJECT_BINARY_DIR}/deb/changelog.Debian"
+		"libaioring (${aior_deb_version}) unstable; urgency=medium\n\n"
+		"  * Built with CPack from the libaioring source tree for\n"
+		"    ${fio_version} (Debian fio ${AIOR_DEB_FIO_VERSION}).\n\n"
+		" -- ${aior_deb_maint}  ${aior_deb_date}\n")
+	find_program(AIOR_GZIP gzip REQUIRED)
+	execute_process(COMMAND ${AIOR_GZIP} -9nf
+		"${PROJECT_BINARY_DIR}/deb/changelog.Debian")
+	# Debian's own files only where the package puts things (/usr,
+	# scripts/package.sh), not in a `cmake --install` to /usr/local.
+	if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
+		install(FILES "${PROJECT_BINARY_DIR}/deb/changelog.Debian.gz"
+			DESTINATION ${CMAKE_INSTALL_DOCDIR})
+		install(FILES "${PROJECT_SOURCE_DIR}/cmake/lintian-overrides"
+			DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides
+			RENAME libaioring)
+	endif()
+
 	set(CPACK_GENERATOR DEB)
 	set(CPACK_PACKAGE_NAME libaioring)
 	set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
-	set(CPACK_PACKAGE_CONTACT "libaioring maintainers <libaioring@localhost>")
+	set(CPACK_PACKAGE_CONTACT "${aior_deb_maint}")
 	set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
 		"fio ioengine for Linux native AIO with user-space completion reaping")
-	set(CPACK_PACKAGE_DESCRIPTION "libaioring drives Linux native AIO the way SPDK's AIO bdev does: iocbs handed to io_submit() with EAGAIN as backpressure, completions copied from the kernel's aio ring in user space. Built for ${fio_version} (Debian fio ${AIOR_DEB_FIO_VERSION}); load it with fio --ioengine=libaioring.so.")
+	# Lines of at most 80 columns (lintian:
+	# extended-description-line-too-long); CPack indents each.
+	set(CPACK_PACKAGE_DESCRIPTION "libaioring drives Linux native AIO the way SPDK's AIO bdev does: iocbs\nhanded to io_submit() with EAGAIN as backpressure, completions copied\nfrom the kernel's aio ring in user space.  It takes built-in libaio's\njob options, so a libaio job file runs unchanged.\n.\nBuilt for ${fio_version} (Debian fio ${AIOR_DEB_FIO_VERSION}); load it with\nfio --ioengine=libaioring.so.")
 	set(CPACK_PACKAGING_INSTALL_PREFIX "${CMAKE_INSTALL_PREFIX}")
+	# A Debian revision: the package is not native to Debian, so its
+	# changelog is changelog.Debian.gz (Debian policy 12.7).
+	set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
 	set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+	# Debug information stays in the build tree, not in the package
+	# (lintian: unstripped-binary-or-object).
+	set(CPACK_STRIP_FILES ON)
 	set(CPACK_DEBIAN_PACKAGE_SECTION misc)
 	# dpkg-shlibdeps adds libaio and libc6 with their minimum versions,
 	# read from the ELF itself; without it, libaio's package unversioned.

@@ -15,6 +15,8 @@
  *   31                 3.31+   FIO_ASYNCIO_SETS_ISSUE_TIME: the engine
  *                              stamps issue time after io_submit(); before
  *                              it, fio stamps it right after queue()
+ *   35                 3.38+   FIO_ATOMICWRITES (atomic=, RWF_ATOMIC),
+ *                              tested through FIO_HAVE_RWF_ATOMIC
  */
 #ifndef AIOR_COMPAT_H
 #define AIOR_COMPAT_H
@@ -43,6 +45,19 @@
 #define AIOR_FLAG_NO_OFFLOAD		FIO_NO_OFFLOAD
 #else
 #define AIOR_FLAG_NO_OFFLOAD		0
+#endif
+
+/*
+ * fio 3.38 added the job option atomic= (RWF_ATOMIC writes), offered only
+ * to engines that say FIO_ATOMICWRITES; os-linux.h defines
+ * FIO_HAVE_RWF_ATOMIC (a macro, so #ifdef works) in the same release.
+ */
+#ifdef FIO_HAVE_RWF_ATOMIC
+#define AIOR_HAVE_ATOMIC		1
+#define AIOR_FLAG_ATOMICWRITES		FIO_ATOMICWRITES
+#else
+#define AIOR_HAVE_ATOMIC		0
+#define AIOR_FLAG_ATOMICWRITES		0
 #endif
 
 /* Does the engine stamp issue time for this job (at io_submit())? */

@@ -81,7 +81,7 @@ static int fio_aior_init(struct thread_data *td)
 	td->io_ops_data = ld;
 	if (!ld->events || !ld->parked)
 		return 1;
-	return 0;
+	return aior_prio_init(td, ld);
 }
 
 static int setup_queues(struct thread_data *td, struct aior_data *ld,
@@ -294,6 +294,8 @@ static int fio_aior_prep(struct thread_data *td, struct io_u *io_u)
 	}
 	req->iocb.data = io_u;
 	aior_group_prep_iocb(&ld->group, &req->iocb);
+	if (ld->prep_extra)
+		aior_prio_prep(td, ld, io_u, &req->iocb);
 	return 0;
 }
 
@@ -767,9 +769,11 @@ static struct io_u *fio_aior_event(struct thread_data *td, int event)
 		aior_bounce_end(&req->bounce, res > 0 ? (size_t)res : 0,
 				io_u->ddir == DDIR_READ);
 
-	if (res < 0)
+	if (res < 0) {
 		io_u->error = (int)-res;
-	else if (res == 0 && io_u->xfer_buflen)
+		if (ld->prep_extra)
+			aior_prio_failed(td, ld, io_u, res);
+	} else if (res == 0 && io_u->xfer_buflen)
 		io_u->error = EIO;	/* nothing moved: fio's "full resid" */
 	else if ((unsigned long long)res > io_u->xfer_buflen)
 		io_u->error = EIO;
@@ -797,6 +801,7 @@ static void fio_aior_cleanup(struct thread_data *td)
 	if (o && o->engine_stats && ld->nr_sqs)
 		aior_report_counters(td, ld);
 	free_queues(ld);
+	aior_prio_cleanup(ld);
 	free(ld->events);
 	free(ld->parked);
 	free(ld);
@@ -831,7 +836,8 @@ struct ioengine_ops ioengine = {
 	.name			= "libaioring",
 	.version		= FIO_IOOPS_VERSION,
 	.flags			= AIOR_FLAG_SETS_ISSUE_TIME |
-				  FIO_ASYNCIO_SYNC_TRIM | AIOR_FLAG_NO_OFFLOAD,
+				  FIO_ASYNCIO_SYNC_TRIM | AIOR_FLAG_NO_OFFLOAD |
+				  AIOR_FLAG_ATOMICWRITES,
 	.init			= fio_aior_init,
 	.post_init		= fio_aior_post_init,
 	.open_file		= fio_aior_open_file,

@@ -45,6 +45,20 @@ struct aior_options {
 	unsigned int stall_timeout;	/* ms */
 	unsigned int engine_stats;
 	unsigned int coalesce;
+
+	/*
+	 * Built-in libaio's options, under its names (engine/prio.c).  Kept
+	 * here rather than in fio's struct cmdprio_options, whose fields
+	 * differ between releases (hint[] since 3.36, none before 3.29):
+	 * prio.c copies them into one at init.  [0] reads, [1] writes.
+	 */
+	unsigned int userspace_reap;
+	unsigned int nowait;
+	unsigned int cmdprio_percentage[2];
+	unsigned int cmdprio_class[2];
+	unsigned int cmdprio_level[2];
+	unsigned int cmdprio_hint[2];
+	char *cmdprio_bssplit;
 };
 
 extern struct fio_option aior_fio_options[];
@@ -98,6 +112,8 @@ struct aior_counters {
 	uint64_t holds;			/* commits that kept requests back */
 };
 
+struct aior_prio;
+
 /* Per job (td->io_ops_data). */
 struct aior_data {
 	struct aior_group group;
@@ -134,11 +150,27 @@ struct aior_data {
 	uint64_t stall_start;
 	bool said_fallback;		/* O_DIRECT refused: said once */
 	bool said_mismatch;		/* aio_block_size differs: said once */
+	/*
+	 * prep() calls aior_prio_prep() only if set: without nowait and
+	 * cmdprio the per-request cost is this one test.
+	 */
+	bool prep_extra;
+	bool said_atomic;		/* an atomic write refused: said once */
+	int rw_flags;			/* RWF_* for every read and write */
+	int wr_flags;			/* RWF_* for writes only (RWF_ATOMIC) */
+	struct aior_prio *prio;		/* cmdprio state; NULL if unused */
 	struct aior_counters cnt;
 };
 
 /* open.c: the open_file() hook */
 int fio_aior_open_file(struct thread_data *td, struct fio_file *f);
+/* prio.c: libaio's per-request options (cmdprio*, nowait) */
+int aior_prio_init(struct thread_data *td, struct aior_data *ld);
+void aior_prio_prep(struct thread_data *td, struct aior_data *ld,
+		    struct io_u *io_u, struct iocb *iocb);
+void aior_prio_cleanup(struct aior_data *ld);
+void aior_prio_failed(struct thread_data *td, struct aior_data *ld,
+		      struct io_u *io_u, long res);
 
 /* report.c */
 void aior_report_setup_error(struct thread_data *td, int err,

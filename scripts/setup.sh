@@ -32,6 +32,8 @@ PKGS+=(zlib1g-dev)
 # The exact counts of every A/B of builds (perf/aiorperf/counts.py):
 # instructions by callgrind, system calls by strace.
 PKGS+=(valgrind strace)
+# The package round trip checks the .deb with lintian.
+PKGS+=(lintian)
 # Only for some tests (FUSE fault file system, libFuzzer, valgrind): a
 # host without them skips those tests and says so.
 TEST_PKGS=(libfuse3-dev fuse3 clang libclang-rt-dev valgrind

@@ -4,7 +4,9 @@ needs (temporary directories, tmpfs mounts, the faultfs FUSE file system,
 a lowered fs.aio-max-nr), and end the test with PASS, FAIL or SKIP (77).
 
 Configuration comes from the environment (CTest sets it):
-  AIOR_FIO            the fio binary (default /usr/bin/fio)
+  AIOR_FIO            the fio under test, the one the engine is built for
+                      (CTest passes the build's AIOR_FIO, as to the
+                      integration tests; default: fio on PATH)
   AIOR_ENGINE         libaioring.so
   AIOR_INJECT_ENGINE  libaioring_inject.so (the fault-injecting build)
   AIOR_FAULTFS        the faultfs binary ("" when fuse3 was missing)
@@ -30,7 +32,7 @@ import time
 
 SKIP_CODE = 77
 
-FIO = os.environ.get("AIOR_FIO") or "/usr/bin/fio"
+FIO = os.environ.get("AIOR_FIO") or shutil.which("fio") or "fio"
 ENGINE = os.environ.get("AIOR_ENGINE", "")
 INJECT_ENGINE = os.environ.get("AIOR_INJECT_ENGINE", "")
 FAULTFS = os.environ.get("AIOR_FAULTFS", "")

@@ -26,9 +26,9 @@ import xml.etree.ElementTree as ET
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 
-from faultlib import (AIO_MAX, AIO_NR, ENGINE, INJECT_ENGINE, JOBS, FaultFS,
-                      FioBg, LoweredAioMax, Scratch, Skip, Tmpfs, check,
-                      kill_fio_tree, log, main, need_file, need_root,
+from faultlib import (AIO_MAX, AIO_NR, ENGINE, FIO, INJECT_ENGINE, JOBS,
+                      FaultFS, FioBg, LoweredAioMax, Scratch, Skip, Tmpfs,
+                      check, kill_fio_tree, log, main, need_file, need_root,
                       read_int, rss_kib, run_fio)
 
 KiB = 1024
@@ -891,7 +891,7 @@ def case_valgrind_verify():
         cmd = [vg, "--tool=memcheck", "--xml=yes", "--xml-file=%s" % xml,
                "--leak-check=full", "--errors-for-leak-kinds=definite",
                "--error-exitcode=99", "--track-origins=yes",
-               "/usr/bin/fio", "--thread",
+               FIO, "--thread",
                engine_arg(ENGINE), "--name=vg", "--directory=%s" % s.path,
                "--nrfiles=2", "--filename_format=f.$filenum", "--size=4m",
                "--bs=4k", "--iodepth=16", "--direct=1", "--rw=randwrite",

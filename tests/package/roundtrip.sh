@@ -182,6 +182,24 @@ grep -qx 'License: BSD-3-Clause' <<<"$copyright" ||
 dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./triggers 2>/dev/null | grep -qx 'activate-noawait ldconfig' ||
 	fail "the package has no ldconfig trigger"
 say "ok   library in /usr/lib/$multiarch, docs and copyright in /usr/share/doc/libaioring, ldconfig trigger"
+# Not native to Debian (it has a Debian revision): changelog.Debian.gz,
+# a Debian changelog whose version is the package's (policy 12.7).
+chg=$(dpkg-deb --fsys-tarfile "$deb" | tar -xOf - ./usr/share/doc/libaioring/changelog.Debian.gz 2>/dev/null | gzip -dc 2>/dev/null) || true
+deb_ver=$(dpkg-deb -f "$deb" Version)
+[[ $(head -n1 <<<"$chg") == "libaioring ($deb_ver) "* ]] ||
+	fail "the package has no changelog.Debian.gz whose first entry is $deb_ver under /usr/share/doc/libaioring"
+say "ok   changelog.Debian.gz: $(head -n1 <<<"$chg")"
+# lintian: no error and no warning; the overrides (cmake/lintian-overrides,
+# shipped in the package) each say why.
+command -v lintian >/dev/null || fail "lintian not found (scripts/setup.sh installs it)"
+set +e
+lintian --fail-on error,warning "$deb" >"$work/lintian.log" 2>&1
+rc=$?
+set -e
+# (grep -v finds nothing when lintian is silent: not a failure.)
+grep -v '^running with root privileges' "$work/lintian.log" | sed 's/^/     /' || true
+[ "$rc" = 0 ] || fail "lintian $(basename "$deb") exited $rc (above)"
+say "ok   lintian $(basename "$deb"): no error or warning ($(grep -c '^libaioring: ' "$repo/cmake/lintian-overrides") overrides, each justified in cmake/lintian-overrides)"
 
 trap 'apt-get purge -y -qq libaioring >/dev/null 2>&1 || true; cleanup' EXIT
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$deb" >"$work/apt.log" 2>&1 ||

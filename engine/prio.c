@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Built-in libaio's per-request options, with libaio's semantics, so a
+ * libaio job file runs unchanged (README.md, "Engine options"):
+ *
+ *   cmdprio_percentage, cmdprio_class, cmdprio, cmdprio_hint,
+ *   cmdprio_bssplit	a share of requests at another priority, set in
+ *			the iocb (IOCB_FLAG_IOPRIO, aio_reqprio).  Decided
+ *			by fio's own helper (engines/cmdprio.c, in the fio
+ *			binary since 3.29), which also picks the request's
+ *			clat_prio_index, so fio's per-priority latency
+ *			(clat_prio in JSON, log_prio) comes out as under
+ *			libaio.  Older fios keep that code private to their
+ *			libaio: there the options are refused at init.
+ *   nowait		RWF_NOWAIT in aio_rw_flags.  The kernel answers with
+ *			-EAGAIN as the request's completion, which event()
+ *			hands fio as the request's error; io_submit() itself
+ *			does not fail for it, so the engine's io_submit()
+ *			EAGAIN backpressure is not involved.
+ *   atomic=1		fio's own job option (3.38+): RWF_ATOMIC on every
+ *			write, as libaio.  Where the kernel or the file
+ *			cannot, each write fails as under libaio, and the
+ *			engine says why once.
+ *
+ * Everything is decided in aior_prio_init(): a job using none of these
+ * leaves ld->prep_extra false and prep() never calls in here.
+ *
+ * The job's prio/prioclass: fio's libaio does not put them in the iocb
+ * (in none of 3.19 .. 3.42); fio applies them to the whole job with
+ * ioprio_set() before init, which covers this engine's requests too.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "compat.h"
+#include "engine.h"
+
+#if AIOR_FIO_CMDPRIO
+#include "engines/cmdprio.h"
+#endif
+
+/* Not in every aio_abi.h: the kernel's value since 4.18. */
+#ifndef IOCB_FLAG_IOPRIO
+#define IOCB_FLAG_IOPRIO	(1 << 1)
+#endif
+
+extern const char fio_version_string[];
+
+#if AIOR_FIO_CMDPRIO
+struct aior_prio {
+	struct cmdprio_options opts;	/* fio's helper keeps a pointer */
+	struct cmdprio cmdprio;
+};
+#else
+struct aior_prio {
+	int unused;
+};
+#endif
+
+#if AIOR_FIO_CMDPRIO
+static int cmdprio_init(struct thread_data *td, struct aior_data *ld,
+			const struct aior_options *o)
+{
+	struct aior_prio *p;
+	int i;
+
+	if (!AIOR_FIO_CMDPRIO_HINT &&
+	    (o->cmdprio_hint[0] || o->cmdprio_hint[1])) {
+		log_err("libaioring: job '%s': cmdprio_hint needs fio 3.36 or "
+			"later (this is %s, whose libaio has no such option)\n",
+			td->o.name, fio_version_string);
+		return 1;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return 1;
+	for (i = 0; i < CMDPRIO_RWDIR_CNT; i++) {
+		p->opts.percentage[i] = o->cmdprio_percentage[i];
+		p->opts.class[i] = o->cmdprio_class[i];
+		p->opts.level[i] = o->cmdprio_level[i];
+#if AIOR_FIO_CMDPRIO_HINT
+		p->opts.hint[i] = o->cmdprio_hint[i];
+#endif
+	}
+	p->opts.bssplit_str = o->cmdprio_bssplit;
+	ld->prio = p;
+	/*
+	 * fio's helper says what is wrong (e.g. percentage and bssplit);
+	 * the job's error is EINVAL, as libaio makes it.
+	 */
+	if (fio_cmdprio_init(td, &p->cmdprio, &p->opts)) {
+		td_verror(td, EINVAL, "fio_cmdprio_init");
+		return 1;
+	}
+	if (p->cmdprio.mode != CMDPRIO_MODE_NONE)
+		ld->prep_extra = true;
+	return 0;
+}
+#else
+/* Which cmdprio option does the job set, if any?  NULL if none. */
+static const char *cmdprio_used(const struct aior_options *o)
+{
+	int i;
+
+	if (o->cmdprio_bssplit && o->cmdprio_bssplit[0])
+		return "cmdprio_bssplit";
+	for (i = 0; i < 2; i++) {
+		if (o->cmdprio_percentage[i])
+			return "cmdprio_percentage";
+		if (o->cmdprio_hint[i])
+			return "cmdprio_hint";
+	}
+	return NULL;
+}
+
+/*
+ * fio before 3.29 has no shared cmdprio helper to call: its libaio does
+ * the work itself and marks requests for the high/low priority latency
+ * split in ways that changed between releases.  Refuse rather than
+ * copy each release's private code.
+ */
+static int cmdprio_init(struct thread_data *td, struct aior_data *ld,
+			const struct aior_options *o)
+{
+	const char *name = cmdprio_used(o);
+
+	if (!name)
+		return 0;
+	log_err("libaioring: job '%s': %s needs fio 3.29 or later (%s has no "
+		"shared cmdprio helper for the engine to call)\n", td->o.name,
+		name, fio_version_string);
+	return 1;
+}
+#endif
+
+/* Returns 0, or 1 after one line saying why the job cannot run. */
+int aior_prio_init(struct thread_data *td, struct aior_data *ld)
+{
+	const struct aior_options *o = td->eo;
+
+	if (o->nowait) {
+		ld->rw_flags |= RWF_NOWAIT;
+		ld->prep_extra = true;
+	}
+#if AIOR_HAVE_ATOMIC
+	/* fio clears oatomic for a job that does not write. */
+	if (td->o.oatomic) {
+		ld->wr_flags |= RWF_ATOMIC;
+		ld->prep_extra = true;
+	}
+#endif
+	return cmdprio_init(td, ld, o);
+}
+
+/*
+ * A read or write whose iocb prep() has just filled in (which cleared
+ * the flags): add what the job's options ask for.
+ */
+void aior_prio_prep(struct thread_data *td, struct aior_data *ld,
+		    struct io_u *io_u, struct iocb *iocb)
+{
+	iocb->aio_rw_flags |= ld->rw_flags;
+	if (io_u->ddir == DDIR_WRITE)
+		iocb->aio_rw_flags |= ld->wr_flags;
+#if AIOR_FIO_CMDPRIO
+	if (ld->prio && ld->prio->cmdprio.mode != CMDPRIO_MODE_NONE &&
+	    fio_cmdprio_set_ioprio(td, &ld->prio->cmdprio, io_u)) {
+		iocb->aio_reqprio = io_u->ioprio;
+		iocb->u.c.flags |= IOCB_FLAG_IOPRIO;
+	}
+#endif
+}
+
+/*
+ * A request that completed with @res < 0 (event()'s error branch only):
+ * if it was an atomic write the kernel refused outright, say once why.
+ */
+void aior_prio_failed(struct thread_data *td, struct aior_data *ld,
+		      struct io_u *io_u, long res)
+{
+	if (!ld->wr_flags || io_u->ddir != DDIR_WRITE || ld->said_atomic ||
+	    (res != -EINVAL && res != -EOPNOTSUPP))
+		return;
+	ld->said_atomic = true;
+	log_err("libaioring: %s: the kernel refused an atomic write "
+		"(atomic=1, RWF_ATOMIC, %llu bytes at %llu): %s; it needs "
+		"O_DIRECT and a file system or device whose atomic write unit "
+		"covers the block size\n", io_u->file->file_name,
+		(unsigned long long)io_u->xfer_buflen,
+		(unsigned long long)io_u->offset, strerror((int)-res));
+}
+
+void aior_prio_cleanup(struct aior_data *ld)
+{
+	if (!ld->prio)
+		return;
+#if AIOR_FIO_CMDPRIO
+	fio_cmdprio_cleanup(&ld->prio->cmdprio);
+#endif
+	free(ld->prio);
+	ld->prio = NULL;
+}
