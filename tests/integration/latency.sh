@@ -8,7 +8,13 @@
 # stamp too, and reports submission latency when the request completes
 # (engine/compat.h).  Counting the samples catches a request accounted
 # twice or never; a zero minimum catches a stamp taken before the
-# request started or the same instant twice.
+# request started or the same instant twice.  Before 3.31 fio takes both
+# submission stamps itself, the start and the issue right after queue();
+# the engine's queue() makes no system call, so the two can fall on the
+# same tick of fio's clock (fio 3.19 here: read slat min 0 or 10 ns in 4
+# of 6 runs, where built-in libaio, which submits in between, shows ~1.5
+# us).  For those releases the slat count is the engine's to answer for,
+# its minimum is not.
 #
 # usage: AIOR_ENGINE=/abs/libaioring.so FIO=/path/to/fio latency.sh
 # lib.sh helpers assign the variables they are named through printf -v:
@@ -29,9 +35,11 @@ out=$dir/out.json
 	cat "$dir/fio.log" "$out" >&2 2>/dev/null || true
 	die "fio failed"
 }
-python3 - "$out" <<'PY' || die "latency accounting is wrong (above)"
-import json, sys
+python3 - "$out" "$("${FIO:-fio}" --version)" <<'PY' || die "latency accounting is wrong (above)"
+import json, re, sys
 text = open(sys.argv[1]).read()
+m = re.search(r"fio-(\d+)\.(\d+)", sys.argv[2])
+fio_stamps_slat = m is not None and (int(m.group(1)), int(m.group(2))) < (3, 31)
 doc = json.loads(text[text.index("{"):])
 job = doc["jobs"][0]
 bad = 0
@@ -42,7 +50,8 @@ for ddir in ("write", "read"):
         s = d[kind]
         line = "%s %s: %d samples for %d requests, min %d ns, mean %.0f ns" % (
             ddir, kind, s["N"], n, s["min"], s["mean"])
-        if n <= 0 or s["N"] != n or s["min"] <= 0:
+        zero_ok = kind == "slat_ns" and fio_stamps_slat
+        if n <= 0 or s["N"] != n or (s["min"] <= 0 and not zero_ok):
             print("latency: FAIL: " + line)
             bad = 1
         else:
