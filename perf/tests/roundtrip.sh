@@ -78,7 +78,16 @@ set -e
 echo "== other runner class: exit $rc: $(cat "$work/other.log")"
 [ "$rc" = 2 ] || fail "other runner class: exit $rc, want 2"
 grep -q "kernel" "$work/other.log" || fail "refusal does not name kernel"
-[ ! -e "$work/x/results.json" ] || fail "ran despite the refusal"
+# Nothing ran: the out dir has the reason (summary.md, a failing set-up
+# case in junit.xml) and no sample.
+python3 - "$work/x" <<'EOF' || fail "ran despite the refusal"
+import json, os, sys
+d = sys.argv[1]
+doc = json.load(open(os.path.join(d, "results.json")))
+assert "samples" not in doc and "runner class" in doc["error"], doc
+assert "COULD NOT RUN" in open(os.path.join(d, "summary.md")).read()
+assert '<error message="baseline' in open(os.path.join(d, "junit.xml")).read()
+EOF
 
 # 3. history over the three result directories, with its chart.
 python3 "$perf/compare.py" history "$work/ab" "$work/base1" "$work/base2" \
