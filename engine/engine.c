@@ -99,6 +99,8 @@ static int setup_queues(struct thread_data *td, struct aior_data *ld,
 	ret = aior_group_init(&ld->group, nr, o->wait_mode);
 	if (ret)
 		return ret;
+	/* What prep() has to add to an iocb beyond the request itself. */
+	ld->prep_slow = ld->prep_extra || ld->group.efd >= 0;
 
 	for (i = 0; i < nr; i++) {
 		struct aior_sq *sq = &ld->sqs[i];
@@ -253,6 +255,20 @@ static __attribute__((noinline)) void *bounce(struct aior_data *ld,
 	return buf;
 }
 
+/*
+ * The rarer parts of an iocb: the group's eventfd (wait_mode=eventfd) and
+ * libaio's per-request options.  One test in prep() covers both.
+ */
+static __attribute__((noinline)) void prep_slow(struct thread_data *td,
+						struct aior_data *ld,
+						struct io_u *io_u,
+						struct iocb *iocb)
+{
+	aior_group_prep_iocb(&ld->group, iocb);
+	if (ld->prep_extra)
+		aior_prio_prep(td, ld, io_u, iocb);
+}
+
 static int fio_aior_prep(struct thread_data *td, struct io_u *io_u)
 {
 	struct aior_options *o = td->eo;
@@ -293,9 +309,8 @@ static int fio_aior_prep(struct thread_data *td, struct io_u *io_u)
 				       io_u->xfer_buflen, io_u->offset);
 	}
 	req->iocb.data = io_u;
-	aior_group_prep_iocb(&ld->group, &req->iocb);
-	if (ld->prep_extra)
-		aior_prio_prep(td, ld, io_u, &req->iocb);
+	if (ld->prep_slow)
+		prep_slow(td, ld, io_u, &req->iocb);
 	return 0;
 }
 
@@ -756,6 +771,17 @@ static int fio_aior_getevents(struct thread_data *td, unsigned int min,
 	return wait_events(td, ld, got, min, max, t);
 }
 
+/* A request the kernel failed: its error, and what atomic=1 says. */
+static __attribute__((noinline)) void event_failed(struct thread_data *td,
+						   struct aior_data *ld,
+						   struct io_u *io_u,
+						   long res)
+{
+	io_u->error = (int)-res;
+	if (ld->prep_extra)
+		aior_prio_failed(td, ld, io_u, res);
+}
+
 static struct io_u *fio_aior_event(struct thread_data *td, int event)
 {
 	struct aior_data *ld = job_data(td);
@@ -769,11 +795,9 @@ static struct io_u *fio_aior_event(struct thread_data *td, int event)
 		aior_bounce_end(&req->bounce, res > 0 ? (size_t)res : 0,
 				io_u->ddir == DDIR_READ);
 
-	if (res < 0) {
-		io_u->error = (int)-res;
-		if (ld->prep_extra)
-			aior_prio_failed(td, ld, io_u, res);
-	} else if (res == 0 && io_u->xfer_buflen)
+	if (res < 0)
+		event_failed(td, ld, io_u, res);
+	else if (res == 0 && io_u->xfer_buflen)
 		io_u->error = EIO;	/* nothing moved: fio's "full resid" */
 	else if ((unsigned long long)res > io_u->xfer_buflen)
 		io_u->error = EIO;

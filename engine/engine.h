@@ -155,6 +155,7 @@ struct aior_data {
 	 * cmdprio the per-request cost is this one test.
 	 */
 	bool prep_extra;
+	bool prep_slow;			/* prep_extra, or an eventfd to name */
 	bool said_atomic;		/* an atomic write refused: said once */
 	int rw_flags;			/* RWF_* for every read and write */
 	int wr_flags;			/* RWF_* for writes only (RWF_ATOMIC) */
