@@ -135,7 +135,8 @@ def judge(st):
     smp = st["samples"]
     prim = [s for s in smp if rep.host_of(s) in rep.PRIMARY_HOSTS]
     if st.get("floors") is not None and prim:
-        st["gate"] = evaluate_gate(st["floors"], prim)
+        st["gate"] = evaluate_gate(st["floors"], prim, LOOK_LEVEL
+                                   if args.budget else DEFAULT_LEVEL)
     base, heads = ab_roles(st["configs"], args.engines)
     if base and heads and smp:
         st["ab"] = []
@@ -178,11 +179,17 @@ def rounds_of(st):
     judged = tuple([base] + heads) if heads else ()
 
     def decide(st_):
+        """Every verdict of the run decisive at this look: the A/B's, and
+        a gate's floors (each look at LOOK_LEVEL, as the A/B's)."""
         prim = [s for s in st_["samples"]
                 if rep.host_of(s) in rep.PRIMARY_HOSTS]
-        res = evaluate_ab(prim, st_["cells"], base, heads, args.metrics,
-                          args.thresholds, level=LOOK_LEVEL,
-                          sequential=True)
+        res = []
+        if heads:
+            res += evaluate_ab(prim, st_["cells"], base, heads, args.metrics,
+                               args.thresholds, level=LOOK_LEVEL,
+                               sequential=True)
+        if st_.get("floors") is not None:
+            res += evaluate_gate(st_["floors"], prim, LOOK_LEVEL)
         return bool(res) and all(r["verdict"] != INCONCLUSIVE for r in res)
     r = Rounds(fixed=args.rounds, budget=args.budget, judged=judged,
                balanced=bool(judged), decide=decide,
@@ -228,8 +235,10 @@ def write_outputs(st):
     extra_txt = ""
     if st.get("gate") is not None:
         t = rep.gate_text(st["gate"])
-        head = "\nregression gate (%s; a floor passes when the 90%% " \
-            "interval of its per-round ratio clears it):\n" % args.gate
+        head = "\nregression gate (%s; a floor passes when the %.0f%% " \
+            "interval of its per-round ratio clears it):\n" % (
+                args.gate, 100 * (LOOK_LEVEL if args.budget else
+                                  DEFAULT_LEVEL))
         print(head + t, end="")
         extra_txt += head + t
     if st.get("ab") is not None:
@@ -472,10 +481,14 @@ def markdown(st, summary, by_host):
               "target.", ""]
     if st.get("gate") is not None:
         lines += ["### Regression gate: %s" % rep.gate_banner(st["gate"]),
-                  "", "Floors `%s`: a floor passes when the 90%% interval of "
+                  "", "Floors `%s`: a floor passes when the %.0f%% interval of "
                   "its per-round ratio clears it, fails when the interval is "
                   "below it, and is inconclusive only when the interval "
-                  "straddles it." % args.gate,
+                  "straddles it%s." % (
+                      args.gate, 100 * (LOOK_LEVEL if args.budget else
+                                        DEFAULT_LEVEL),
+                      "; rounds were added until every floor was decided "
+                      "or the budget spent" if args.budget else ""),
                   "", rep.gate_md(st["gate"])]
     notes = [n for n in st["notes"] if n]
     for f in st["failures"]:
@@ -557,9 +570,10 @@ def parse_args(argv):
                         % (QUICK_ROUNDS, AB_ROUNDS, MIN_ROUNDS))
     g.add_argument("--budget", type=parse_duration, default=None,
                    metavar="TIME",
-                   help="A/B of builds: add rounds (balanced random order, "
-                        "rounds where a build shared the machine dropped "
-                        "and run again) until every verdict is decisive, "
+                   help="A/B of builds, or a --gate: add rounds (for an A/B "
+                        "in balanced random order, rounds where a build "
+                        "shared the machine dropped and run again) until "
+                        "every verdict or floor is decisive, "
                         "at most %d clean rounds, looked at after %s, or "
                         "until one more round would overrun TIME (e.g. "
                         "5m, 90s; default %s for an A/B unless --rounds "
@@ -703,8 +717,9 @@ def parse_args(argv):
         p.error("--budget and --rounds exclude each other")
     if args.budget is None and args.rounds is None and ab:
         args.budget = AB_BUDGET
-    if args.budget is not None and not ab:
-        p.error("--budget needs an A/B of builds (two --engine NAME=PATH)")
+    if args.budget is not None and not ab and not args.gate:
+        p.error("--budget needs an A/B of builds (two --engine NAME=PATH) "
+                "or a --gate")
     if args.rounds is None:
         args.rounds = LOOKS[0] if args.budget else (
             AB_ROUNDS if judged else QUICK_ROUNDS if args.quick else 3)

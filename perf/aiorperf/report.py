@@ -223,7 +223,7 @@ def _vs_text(g):
 
 
 def gate_text(results):
-    head = ("cell", "subject", "vs", "floor", "ratio", "90% interval",
+    head = ("cell", "subject", "vs", "floor", "ratio", "interval",
             "rounds", "CoV s/r", "verdict")
     rows = []
     for g in results:
@@ -258,7 +258,7 @@ def gate_banner(results):
 
 def gate_md(results):
     icon = {PASS: "PASS", FAIL: "**FAIL**", INCONCLUSIVE: "**INCONCLUSIVE**"}
-    out = ["| cell | subject | vs | floor | median ratio | 90% interval "
+    out = ["| cell | subject | vs | floor | median ratio | interval "
            "| rounds | CoV subj/ref | verdict |",
            "|---|---|---|---|---:|---:|---:|---:|---|"]
     for g in results:
@@ -440,10 +440,11 @@ def verdict_banner(results, what="A/B"):
 
 def _floor_case(g):
     name = "%s vs %s %s" % (g["config"], _vs_text(g), _floor_text(g))
-    msg = "%s: ratio of medians %s (floor %s %.3f), 90%% interval of the " \
-        "per-round ratio %s over %d round(s), CoV %s/%s%s" % (
+    msg = "%s: ratio of medians %s (floor %s %.3f), %.0f%% interval of " \
+        "the per-round ratio %s over %d round(s), CoV %s/%s%s" % (
                      g["verdict"], f_num(g["ratio"], "%.3f"),
                      ">=" if g["kind"] == "min" else "<=", g["floor"],
+                     100 * (g.get("level") or 0.9),
                      "-" if g["lo"] is None else "%.3f..%.3f" % (g["lo"],
                                                                   g["hi"]),
                      g["n"],

@@ -672,7 +672,7 @@ def run_one(st, tio, pg, rounds, cell, cfg, rnd):
 def round_done(st, rounds, pg, cells, rnd):
     """After round @rnd: drop its busy cells, look if a look is due;
     True when the run has its rounds."""
-    if not rounds.judged:
+    if not rounds.judged and rounds.budget is None:
         return rnd >= rounds.fixed
     dropped = drop_busy(st["samples"], rnd, rounds.judged)
     if dropped:
@@ -680,7 +680,9 @@ def round_done(st, rounds, pg, cells, rnd):
             "machine; run again" % (rnd, ", ".join(dropped))
         notice(msg)
         rounds.log.append(msg)
-    clean = clean_rounds(st["samples"], cells, rounds.judged)
+    # Without builds to judge (a floors gate) every round counts.
+    clean = clean_rounds(st["samples"], cells, rounds.judged) \
+        if rounds.judged else rnd
     if rounds.budget is None:
         # Fixed rounds; a dropped round is run again, once over.
         return clean >= rounds.fixed or rnd >= 2 * rounds.fixed
@@ -693,7 +695,7 @@ def round_done(st, rounds, pg, cells, rnd):
     rounds.log.append("look %d after %d clean round(s), %s: %s" % (
         looks + 1, clean, fmt_secs(spent),
         "decisive" if decisive else "not yet decisive"))
-    PROGRESS.done_line("A/B look %d: %d clean round(s), %s" % (
+    PROGRESS.done_line("look %d: %d clean round(s), %s" % (
         looks + 1, clean, "every verdict decisive: stop" if decisive
         else "not yet decisive"))
     return decisive or end or looks + 1 >= len(rounds.looks)

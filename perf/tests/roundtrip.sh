@@ -48,7 +48,7 @@ case $rc in 0|1|3) ;; *) fail "A/B run exit $rc" ;; esac
 grep -q "A/B: head vs base" "$work/ab/table.txt" || fail "no A/B table"
 grep -q "exact counts per request" "$work/ab/table.txt" ||
 	fail "no counts table"
-grep -q "A/B look 1" "$work/ab.log" || fail "the sequential A/B never looked"
+grep -q "look 1:" "$work/ab.log" || fail "the sequential A/B never looked"
 
 # 2. Baseline round trip.
 bdir=$work/baselines

@@ -214,6 +214,21 @@ class Sequential(unittest.TestCase):
                   for k in range(40)}
         self.assertGreater(len(firsts), 1)
 
+    def test_a_gate_looks_and_stops_when_decided(self):
+        # No builds to judge: every round counts, looks at LOOKS.
+        calls = []
+
+        def decide(st):
+            calls.append(len(st["samples"]))
+            return len(calls) == 2
+        r = run.Rounds(fixed=6, budget=3600.0, decide=decide)
+        pg = run._Progress(est=1.0)
+        st = {"samples": [], "args": None}
+        done = [run.round_done(st, r, pg, ["c"], n) for n in range(1, 10)]
+        self.assertEqual(done.index(True) + 1, stats.LOOKS[1])
+        self.assertEqual(len(calls), 2)
+        self.assertEqual(sum(m.startswith("look ") for m in r.log), 2)
+
     def test_busy_rounds_are_dropped_from_the_verdicts(self):
         smp = []
         for rnd in (1, 2, 3):
