@@ -379,7 +379,7 @@ def verdict_rows(results):
 VERDICT_HEAD = [("cell", "cell"), ("host", "host"), ("compare", "compare"),
                 ("metric", "metric"), ("subject", "subject median"),
                 ("ref", "reference median"), ("ratio", "ratio"),
-                ("change", "change"), ("ci", "90% CI"), ("n", "rounds"),
+                ("change", "change"), ("ci", "interval"), ("n", "rounds"),
                 ("limit", "threshold"), ("verdict", "verdict")]
 
 
