@@ -2,11 +2,12 @@
 """aiorperf: libaioring's performance harness (standard library only).
 
 Modules, by role:
-    cli      command line, subcommands, exit codes
+    cli      command line, subcommands
     plan     configs, cells, the interleaved plan, fio command lines
     run      runs fio (locally or through remote), samples, progress line
     stats    medians, CoV, paired bootstrap confidence intervals
     gate     floors files and A/B verdicts
+    verdicts what a run judges against what, its verdicts, its exit status
     report   terminal table, JSON, Markdown, JUnit XML, gnuplot charts
     history  named baselines, trends over result directories, step changes
     remote   fio client/server: hosts, preflight, runs on many hosts

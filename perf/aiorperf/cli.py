@@ -73,10 +73,8 @@ import sys
 import time
 
 from .gate import (MIN_ROUNDS, DEFAULT_AB_METRICS, DEFAULT_THRESHOLDS,
-                   AB_METRICS, FAIL, INCONCLUSIVE, REGRESSION, evaluate_ab,
-                   evaluate_baseline, evaluate_counts, evaluate_gate,
-                   needed_runs, normalize_floors, parse_thresholds,
-                   verdicts_exit_code)
+                   AB_METRICS, needed_runs, normalize_floors,
+                   parse_thresholds)
 from . import counts as cnt
 from . import history as hist
 from .plan import (DEFAULT_CONFIGS, FULL, QUICK_CELLS, BATCH, BATCH_QD,
@@ -85,16 +83,17 @@ from .plan import (DEFAULT_CONFIGS, FULL, QUICK_CELLS, BATCH, BATCH_QD,
                    order_cells, parse_cell_key, parse_configs,
                    parse_engine_specs, validate_cell)
 from . import report as rep
-from .run import (FOREIGN_CPU_LIMIT, Rounds, build_tio, ceiling_applies,
+from .run import (FOREIGN_CPU_LIMIT, build_tio, ceiling_applies,
                   cleanup_target, environment, io_uring_refused, new_target,
                   prepare_target, run_all)
 from .stats import DEFAULT_LEVEL, LOOK_LEVEL, LOOKS
 from .util import (PROGRESS, REPO, Interrupted, SetupError, cmd_out, csv_list,
                    fmt_secs, human_size, loud, notice, parse_size)
+from .verdicts import (EXIT_INTR, EXIT_PASS, EXIT_REGRESSION, EXIT_SETUP,
+                       ab_roles, announce_verdicts, exit_status, judge,
+                       rounds_of, verdict_groups)
 
 
-EXIT_PASS, EXIT_REGRESSION, EXIT_SETUP, EXIT_INCONCLUSIVE, EXIT_INTR = \
-    0, 1, 2, 3, 130
 AB_ROUNDS = 5           # default rounds when baselines are saved or judged
 AB_BUDGET = 300.0       # default --budget of an A/B of builds, seconds
 # --quick: more, shorter rounds than the default, in about the same time:
@@ -108,109 +107,6 @@ __all__ = ["main", "parse_args", "build_cells", "fio_cmd", "parse_configs",
 
 
 # ---- verdicts ----
-
-def judge_hosts(samples):
-    """Host keys verdicts are made for: the run's own ("local" or the
-    aggregate "all"), then every --client host."""
-    hosts = list(dict.fromkeys(rep.host_of(s) for s in samples))
-    prim = [h for h in ("local", "all") if h in hosts]
-    return prim + [h for h in hosts if h not in ("local", "all")]
-
-
-def ab_roles(configs, engines):
-    """(base config, [head configs]) of an A/B run, or (None, [])."""
-    named = named_engines(engines)
-    if len(named) < 2:
-        return None, []
-    ext = [c for c in configs if config_engine(c) in named]
-    base = next((c for c in ext if config_engine(c) == named[0]), None)
-    if base is None:
-        return None, []
-    return base, [c for c in ext if c != base]
-
-
-def judge(st):
-    """Fill st["gate"], st["ab"], st["baseline"] from st["samples"]."""
-    args = st["args"]
-    smp = st["samples"]
-    prim = [s for s in smp if rep.host_of(s) in rep.PRIMARY_HOSTS]
-    if st.get("floors") is not None and prim:
-        st["gate"] = evaluate_gate(st["floors"], prim, LOOK_LEVEL
-                                   if args.budget else DEFAULT_LEVEL)
-    base, heads = ab_roles(st["configs"], args.engines)
-    if base and heads and smp:
-        st["ab"] = []
-        seq = bool(args.budget)
-        for h in judge_hosts(smp):
-            st["ab"] += evaluate_ab(smp, st["cells"], base, heads,
-                                    args.metrics, args.thresholds, host=h,
-                                    level=LOOK_LEVEL if seq else
-                                    DEFAULT_LEVEL, sequential=seq)
-        st["ab_roles"] = {"base": base, "heads": heads}
-    if st.get("count_rows"):
-        st["count_verdicts"] = evaluate_counts(
-            st["count_rows"], st["cells"], base, heads, cnt.COUNT_METRICS,
-            args.count_thresholds)
-    if st.get("baseline_doc") is not None and smp:
-        bdoc = st["baseline_doc"]
-        pairs = hist.baseline_pairs(st["configs"], bdoc.get("configs", []))
-        bhosts = judge_hosts(bdoc.get("samples", []))
-        bprim = bhosts[0] if bhosts else "local"
-        cells = [c for c in st["cells"] if c in (bdoc.get("cells") or [])]
-        res = []
-        for h in judge_hosts(smp):
-            if h in ("local", "all"):
-                bh = bprim
-            elif h in bhosts:
-                bh = h
-            else:
-                continue
-            res += evaluate_baseline(smp, bdoc["samples"], cells, pairs,
-                                     args.metrics, args.thresholds,
-                                     host=h, base_host=bh)
-        st["baseline"] = res
-        st["baseline_pairs"] = pairs
-
-
-def rounds_of(st):
-    """The round plan: fixed, or the sequential A/B's."""
-    args = st["args"]
-    base, heads = ab_roles(st["configs"], args.engines)
-    judged = tuple([base] + heads) if heads else ()
-
-    def decide(st_):
-        """Every verdict of the run decisive at this look: the A/B's, and
-        a gate's floors (each look at LOOK_LEVEL, as the A/B's)."""
-        prim = [s for s in st_["samples"]
-                if rep.host_of(s) in rep.PRIMARY_HOSTS]
-        res = []
-        if heads:
-            res += evaluate_ab(prim, st_["cells"], base, heads, args.metrics,
-                               args.thresholds, level=LOOK_LEVEL,
-                               sequential=True)
-        if st_.get("floors") is not None:
-            res += evaluate_gate(st_["floors"], prim, LOOK_LEVEL)
-        return bool(res) and all(r["verdict"] != INCONCLUSIVE for r in res)
-    r = Rounds(fixed=args.rounds, budget=args.budget, judged=judged,
-               balanced=bool(judged), decide=decide,
-               seed=int(time.time()) if judged else 0)
-    st["rounds_log"] = r.log
-    st["settings"]["seed"] = r.seed
-    return r
-
-
-def verdict_groups(st):
-    g = []
-    if st.get("gate") is not None:
-        g.append(("floors", st["gate"]))
-    if st.get("ab") is not None:
-        g.append(("ab", st["ab"]))
-    if st.get("count_verdicts") is not None:
-        g.append(("counts", st["count_verdicts"]))
-    if st.get("baseline") is not None:
-        g.append(("baseline", st["baseline"]))
-    return g
-
 
 # ---- outputs ----
 
@@ -968,16 +864,6 @@ def error_main(argv):
     return EXIT_SETUP
 
 
-def announce(banner, results, bad, strict):
-    """Print a verdict banner; loudly when a result is @bad or inconclusive."""
-    verdicts = {r["verdict"] for r in results}
-    if bad in verdicts or INCONCLUSIVE in verdicts:
-        loud(banner + ("" if bad in verdicts or strict else
-                       " (inconclusive is not a failure without --strict)"))
-    else:
-        print(banner)
-
-
 def run_main(argv):
     args = parse_args(argv)
     t0 = time.monotonic()
@@ -1136,27 +1022,10 @@ def run_main(argv):
              % len(st["samples"]))
 
     judge(st)
-    codes = [verdicts_exit_code(res, args.strict)
-             for _, res in verdict_groups(st)]
-    vrc = (EXIT_REGRESSION if EXIT_REGRESSION in codes else
-           EXIT_INCONCLUSIVE if EXIT_INCONCLUSIVE in codes else EXIT_PASS)
-    if rc == 0:
-        rc = vrc
-    if st["failures"] and rc != EXIT_INTR:
-        rc = EXIT_SETUP
+    rc = exit_status(st, rc)
     st["rc"] = rc       # summary.md never headlines a pass on exit 2
     write_outputs(st)
-    if st.get("gate") is not None:
-        announce(rep.gate_banner(st["gate"]), st["gate"], FAIL, args.strict)
-    for key, what in (("ab", "A/B timed"), ("count_verdicts", "A/B counts"),
-                      ("baseline", "baseline %s" % args.against_baseline)):
-        res = st.get(key)
-        if res is not None:
-            announce(rep.verdict_banner(res, what), res, REGRESSION,
-                     args.strict)
-    if st["failures"]:
-        loud("%d fio run(s) FAILED; exit %d" % (len(st["failures"]),
-                                               EXIT_SETUP))
+    announce_verdicts(st)
     if args.save_baseline:
         if st["failures"] or st["interrupted"] or rc == EXIT_SETUP:
             loud("baseline %r NOT saved: the run is incomplete"
