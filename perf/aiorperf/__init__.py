@@ -8,7 +8,9 @@ Modules, by role:
     stats    medians, CoV, paired bootstrap confidence intervals
     gate     floors files and A/B verdicts
     verdicts what a run judges against what, its verdicts, its exit status
+    counts   exact counts per request (instructions, system calls, ctx)
     report   terminal table, JSON, Markdown, JUnit XML, gnuplot charts
+    outputs  a run's files: results.json, summary.md, junit.xml, charts
     history  named baselines, trends over result directories, step changes
     remote   fio client/server: hosts, preflight, runs on many hosts
 """
