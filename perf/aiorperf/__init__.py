@@ -3,6 +3,7 @@
 
 Modules, by role:
     cli      command line, subcommands
+    state    RunState: what one run carries from step to step
     plan     configs, cells, the interleaved plan, fio command lines
     run      runs fio (locally or through remote), samples, progress line
     stats    medians, CoV, paired bootstrap confidence intervals

@@ -86,6 +86,7 @@ from .outputs import error_outputs, thresholds_text, write_outputs
 from .run import (FOREIGN_CPU_LIMIT, build_tio, ceiling_applies,
                   cleanup_target, environment, io_uring_refused, new_target,
                   prepare_target, run_all)
+from .state import RunState
 from .stats import LOOK_LEVEL, LOOKS
 from .util import (PROGRESS, REPO, Interrupted, SetupError, cmd_out, csv_list,
                    fmt_secs, loud, notice, parse_size)
@@ -601,24 +602,23 @@ def run_main(argv):
     os.makedirs(os.path.join(out, "raw"), exist_ok=True)
     out = os.path.abspath(out)
 
-    st = {"args": args, "out": out, "cells": cells, "configs": configs,
-          "samples": [], "failures": [], "skipped": [],
-          "notes": list(args.setup_notes),
-          "interrupted": False, "t0": t0, "target": None, "gate": None,
-          "floors": floors, "baseline_doc": bdoc, "contended": 0,
-          "settings": {"rounds": args.rounds, "runtime": args.runtime,
-                       "ramp_time": args.ramp_time, "quick": args.quick,
-                       "full": args.full, "aior_opt": args.aior_opt,
-                       "batch_from_qd": BATCH_QD, "batch": BATCH,
-                       "gate_rule": "interval" if args.gate else None,
-                       "max_regression": args.thresholds,
-                       "metrics": args.metrics,
-                       "cpus_allowed": args.cpus_allowed,
-                       "order": "balanced random blocks (A B | B A)"
-                       if args.budget else "rotating by round",
-                       "budget_s": args.budget,
-                       "looks": list(LOOKS) if args.budget else None,
-                       "look_level": LOOK_LEVEL if args.budget else None}}
+    st = RunState(
+        args=args, out=out, cells=cells, configs=configs,
+        notes=list(args.setup_notes), t0=t0, floors=floors,
+        baseline_doc=bdoc,
+        settings={"rounds": args.rounds, "runtime": args.runtime,
+                  "ramp_time": args.ramp_time, "quick": args.quick,
+                  "full": args.full, "aior_opt": args.aior_opt,
+                  "batch_from_qd": BATCH_QD, "batch": BATCH,
+                  "gate_rule": "interval" if args.gate else None,
+                  "max_regression": args.thresholds,
+                  "metrics": args.metrics,
+                  "cpus_allowed": args.cpus_allowed,
+                  "order": "balanced random blocks (A B | B A)"
+                  if args.budget else "rotating by round",
+                  "budget_s": args.budget,
+                  "looks": list(LOOKS) if args.budget else None,
+                  "look_level": LOOK_LEVEL if args.budget else None})
     rc = 0
     tio = None
     try:
@@ -626,11 +626,11 @@ def run_main(argv):
             tio, why = build_tio(args, (fio_version or "").replace(
                 "fio-", ""))
             if not tio:
-                st["notes"].append("raw aio ceiling skipped: %s" % why)
+                st.notes.append("raw aio ceiling skipped: %s" % why)
                 notice("raw aio ceiling skipped: %s" % why)
-        st["env"] = environment(args, fio_version, tio)
+        st.env = environment(args, fio_version, tio)
         if bdoc is not None:
-            s0, s1 = bdoc.get("settings") or {}, st["settings"]
+            s0, s1 = bdoc.get("settings") or {}, st.settings
             diff = [k for k in ("rounds", "runtime", "ramp_time")
                     if s0.get(k) != s1.get(k)]
             if diff:
@@ -639,8 +639,8 @@ def run_main(argv):
                        % (args.against_baseline, "/".join(diff), ", ".join(
                            "%s=%s" % (k, s0.get(k)) for k in diff)))
                 notice(msg)
-                st["notes"].append(msg)
-        target = st["target"] = new_target()
+                st.notes.append(msg)
+        target = st.target = new_target()
         if args.hosts and args.target:
             # Remote hosts: the target is theirs; nothing is made here.
             target.update(path=os.path.abspath(args.target), kind="remote",
@@ -649,7 +649,7 @@ def run_main(argv):
             prepare_target(args, cells, target)
         for n in target["notes"]:
             notice(n)
-        st["notes"] += target["notes"]
+        st.notes += target["notes"]
         if args.hosts:
             from . import remote
             PROGRESS.update("compare: checking %d host(s)" % len(args.hosts))
@@ -661,49 +661,50 @@ def run_main(argv):
             PROGRESS.clear()
         if not args.counts_only:
             rc = run_all(st, tio, rounds_of(st))
-            st["notes"] += st.get("rounds_log") or []
+            st.notes += st.rounds_log or []
         if args.counter:
-            base, heads = ab_roles(st["configs"], args.engines)
-            st["count_rows"] = cnt.run_counts(st, base, heads, args.counter)
+            base, heads = ab_roles(st.configs, args.engines)
+            st.count_rows = cnt.run_counts(st, base, heads, args.counter)
     except SetupError as e:
         print("compare: error: %s" % e, file=sys.stderr)
         rc = EXIT_SETUP
-        st["setup_error"] = str(e)
-        st.setdefault("env", environment(args, fio_version, tio))
+        st.setup_error = str(e)
+        if st.env is None:
+            st.env = environment(args, fio_version, tio)
     except (KeyboardInterrupt, Interrupted):
-        st["interrupted"] = True
+        st.interrupted = True
         rc = EXIT_INTR
     finally:
         # From here on, finish: clean up and write what was gathered.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        if st["target"]:
-            cleanup_target(st["target"])
-    if st["contended"]:
+        if st.target:
+            cleanup_target(st.target)
+    if st.contended:
         msg = ("%d of %d runs shared the machine (other fio processes, or "
                "> %.2f cores of other CPU load): treat these numbers with "
-               "suspicion" % (st["contended"], len(st["samples"]),
+               "suspicion" % (st.contended, len(st.samples),
                               FOREIGN_CPU_LIMIT))
-        st["notes"].insert(0, msg)
+        st.notes.insert(0, msg)
         loud(msg)
-    if st["interrupted"]:
+    if st.interrupted:
         loud("interrupted: writing the %d sample(s) gathered"
-             % len(st["samples"]))
+             % len(st.samples))
 
     judge(st)
     rc = exit_status(st, rc)
-    st["rc"] = rc       # summary.md never headlines a pass on exit 2
+    st.rc = rc       # summary.md never headlines a pass on exit 2
     write_outputs(st)
     announce_verdicts(st)
     if args.save_baseline:
-        if st["failures"] or st["interrupted"] or rc == EXIT_SETUP:
+        if st.failures or st.interrupted or rc == EXIT_SETUP:
             loud("baseline %r NOT saved: the run is incomplete"
                  % args.save_baseline)
             if rc == 0:
                 rc = EXIT_SETUP
         else:
             try:
-                path = hist.save_baseline(st["doc"], args.save_baseline,
+                path = hist.save_baseline(st.doc, args.save_baseline,
                                           args.baseline_dir)
                 print("baseline %r saved: %s" % (args.save_baseline, path))
             except (OSError, hist.BaselineError) as e:

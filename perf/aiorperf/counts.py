@@ -301,14 +301,14 @@ def run_counts(st, base, heads, counter):
     """Count every judged build in every cell that ran; REPS repeats,
     the builds' order alternating from repeat to repeat.  Returns rows
     for gate.evaluate_counts; a count that cannot be taken is added to
-    st["failures"] (the run then exits 2, like a failed fio run)."""
+    st.failures (the run then exits 2, like a failed fio run)."""
     from .plan import fio_cmd
     from .util import PROGRESS
-    args, rows = st["args"], []
+    args, rows = st.args, []
     # The cells the timed rounds ran (all of them when there were none).
-    cells = [c for c in st["cells"] if not st["samples"] or any(
+    cells = [c for c in st.cells if not st.samples or any(
         s["cell"] == c and s["config"] == base and s.get("ok")
-        for s in st["samples"])]
+        for s in st.samples)]
     builds = [base] + list(heads)
     scratch = tempfile.mkdtemp(prefix="aior-counts-")
     try:
@@ -318,12 +318,12 @@ def run_counts(st, base, heads, counter):
                     PROGRESS.update("counts: %s %s repeat %d/%d "
                                     "(callgrind, strace, fio)" % (
                                         cell, cfg, rep, counter.reps))
-                    cmd = fio_cmd(args, st["target"], cell, cfg)
+                    cmd = fio_cmd(args, st.target, cell, cfg)
                     try:
-                        r = counter.measure(cmd, cell, st["target"], scratch)
+                        r = counter.measure(cmd, cell, st.target, scratch)
                     except (RuntimeError, OSError, ValueError,
                             subprocess.SubprocessError) as e:
-                        st["failures"].append({
+                        st.failures.append({
                             "cell": cell, "config": cfg,
                             "round": "count %d" % rep,
                             "error": "count: %s" % e, "cmd": cmd})

@@ -25,83 +25,83 @@ from .verdicts import EXIT_SETUP, verdict_groups
 def write_outputs(st):
     """results.json, table.txt, summary.md, junit.xml, the charts; print
     the tables."""
-    args, out = st["args"], st["out"]
-    cells = list(st["cells"])
-    summary = rep.summarize(st["samples"], cells, st["configs"])
-    hosts = rep.hosts_in(st["samples"])
-    by_host = {h: rep.summarize(st["samples"], cells, st["configs"], host=h)
+    args, out = st.args, st.out
+    cells = list(st.cells)
+    summary = rep.summarize(st.samples, cells, st.configs)
+    hosts = rep.hosts_in(st.samples)
+    by_host = {h: rep.summarize(st.samples, cells, st.configs, host=h)
                for h in hosts}
-    table = rep.text_table(summary, cells, st["configs"])
+    table = rep.text_table(summary, cells, st.configs)
     if hosts:
         table = "all hosts (%s):\n%s" % (", ".join(hosts), table)
         for h in hosts:
             table += "\nhost %s:\n%s" % (h, rep.text_table(
-                by_host[h], cells, st["configs"]))
+                by_host[h], cells, st.configs))
     PROGRESS.clear()
     print()
     print(table, end="")
     extra_txt = ""
-    if st.get("gate") is not None:
-        t = rep.gate_text(st["gate"])
+    if st.gate is not None:
+        t = rep.gate_text(st.gate)
         head = "\nregression gate (%s; a floor passes when the %.0f%% " \
             "interval of its per-round ratio clears it):\n" % (
                 args.gate, 100 * (LOOK_LEVEL if args.budget else
                                   DEFAULT_LEVEL))
         print(head + t, end="")
         extra_txt += head + t
-    if st.get("ab") is not None:
-        r = st["ab_roles"]
+    if st.ab is not None:
+        r = st.ab_roles
         head = "\nA/B: %s vs %s (max regression %s):\n" % (
             ", ".join(r["heads"]), r["base"], thresholds_text(args))
-        t = rep.verdict_text(st["ab"])
+        t = rep.verdict_text(st.ab)
         print(head + t, end="")
         extra_txt += head + t
-    if st.get("count_verdicts") is not None:
+    if st.count_verdicts is not None:
         head = "\nexact counts per request (%s):\n" % counts_text(st)
-        t = rep.count_text(st["count_verdicts"])
+        t = rep.count_text(st.count_verdicts)
         print(head + t, end="")
         extra_txt += head + t
-    if st.get("baseline") is not None:
+    if st.baseline is not None:
         head = "\nagainst baseline %r (normalised by built-in libaio):\n" % (
             args.against_baseline)
-        t = rep.verdict_text(st["baseline"])
+        t = rep.verdict_text(st.baseline)
         print(head + t, end="")
         extra_txt += head + t
     charts, msgs = [], []
-    png, msg = rep.chart(summary, cells, st["configs"], out)
+    png, msg = rep.chart(summary, cells, st.configs, out)
     msgs.append(msg)
     if png:
         charts.append(png)
     for name, key in (("ab", "ab"), ("baseline", "baseline")):
-        if st.get(key):
-            p, m = rep.ab_chart(st[key], out, name)
+        if getattr(st, key):
+            p, m = rep.ab_chart(getattr(st, key), out, name)
             msgs.append(m)
             if p:
                 charts.append(p)
-    st["notes"] += msgs
-    st["env"]["loadavg_end"] = os.getloadavg()
-    st["charts"] = [os.path.basename(c) for c in charts]
+    st.notes += msgs
+    st.env["loadavg_end"] = os.getloadavg()
+    st.charts = [os.path.basename(c) for c in charts]
     doc = results_doc(st, summary, by_host)
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(doc, f, indent=1, default=str)
         f.write("\n")
-    st["doc"] = doc
+    st.doc = doc
     with open(os.path.join(out, "table.txt"), "w") as f:
         f.write(table + extra_txt)
     # Dashboards take these as they are: Bencher (bmf.json, Bencher
     # Metric Format) and github-action-benchmark (customBiggerIsBetter /
     # customSmallerIsBetter).
-    bmf = rep.bmf_doc(summary, cells, st["configs"], st.get("count_rows"))
+    bmf = rep.bmf_doc(summary, cells, st.configs, st.count_rows)
     bigger, smaller = rep.gab_docs(bmf)
     for name, data in (("bmf.json", bmf), ("benchmark-bigger.json", bigger),
                        ("benchmark-smaller.json", smaller)):
         with open(os.path.join(out, name), "w") as f:
             json.dump(data, f, indent=1)
             f.write("\n")
-    junit = rep.junit_xml(verdict_groups(st), st["failures"],
+    junit = rep.junit_xml(verdict_groups(st), st.failures,
                           strict=args.strict,
-                          elapsed=time.monotonic() - st["t0"],
-                          setup_error=st.get("setup_error"))
+                          elapsed=time.monotonic() - st.t0,
+                          setup_error=st.setup_error)
     with open(os.path.join(out, "junit.xml"), "w") as f:
         f.write(junit)
     md = markdown(st, summary, by_host)
@@ -123,7 +123,7 @@ def labelled(args, config):
 
 
 def counts_text(st):
-    args = st["args"]
+    args = st.args
     return ("callgrind and strace over the job threads, fio's ctx; "
             "thresholds %s" % ", ".join(
                 "%s %g%%" % (k, 100 * args.count_thresholds.get(k, v[1]))
@@ -136,36 +136,36 @@ def thresholds_text(args):
 
 
 def results_doc(st, summary, by_host):
-    args = st["args"]
+    args = st.args
     doc = {
         "tool": "libaioring perf/compare.py",
-        "env": st["env"],
-        "settings": st["settings"],
-        "target": target_doc(st["target"]),
-        "cells": list(st["cells"]), "configs": st["configs"],
+        "env": st.env,
+        "settings": st.settings,
+        "target": target_doc(st.target),
+        "cells": list(st.cells), "configs": st.configs,
         "engines": args.engines, "labels": args.labels,
-        "interrupted": st["interrupted"],
-        "elapsed_s": round(time.monotonic() - st["t0"], 1),
-        "failures": st["failures"], "skipped": st["skipped"],
-        "notes": st["notes"],
+        "interrupted": st.interrupted,
+        "elapsed_s": round(time.monotonic() - st.t0, 1),
+        "failures": st.failures, "skipped": st.skipped,
+        "notes": st.notes,
         "summary": summary,
-        "gate": st.get("gate"),
-        "ab": st.get("ab"), "ab_roles": st.get("ab_roles"),
-        "counts": st.get("count_rows"),
-        "count_verdicts": st.get("count_verdicts"),
-        "baseline": st.get("baseline"),
-        "samples": st["samples"],
-        "charts": st.get("charts", []),
+        "gate": st.gate,
+        "ab": st.ab, "ab_roles": st.ab_roles,
+        "counts": st.count_rows,
+        "count_verdicts": st.count_verdicts,
+        "baseline": st.baseline,
+        "samples": st.samples,
+        "charts": st.charts,
     }
     if by_host:
         doc["summary_by_host"] = by_host
-    if st.get("baseline") is not None:
-        bd = st["baseline_doc"]
+    if st.baseline is not None:
+        bd = st.baseline_doc
         doc["against_baseline"] = {
             "name": args.against_baseline,
             "saved_utc": (bd.get("baseline") or {}).get("saved_utc"),
             "git_describe": (bd.get("env") or {}).get("git_describe"),
-            "pairs": st.get("baseline_pairs")}
+            "pairs": st.baseline_pairs}
     return doc
 
 
@@ -181,37 +181,37 @@ def target_doc(t):
 
 
 def markdown(st, summary, by_host):
-    args, env, s = st["args"], st["env"], st["settings"]
-    t = st["target"] or {}
+    args, env, s = st.args, st.env, st.settings
+    t = st.target or {}
     title = "libaioring vs fio built-in engines"
-    if st.get("ab_roles"):
+    if st.ab_roles:
         title = "libaioring A/B: %s vs %s" % (
-            ", ".join(labelled(args, h) for h in st["ab_roles"]["heads"]),
-            labelled(args, st["ab_roles"]["base"]))
+            ", ".join(labelled(args, h) for h in st.ab_roles["heads"]),
+            labelled(args, st.ab_roles["base"]))
     lines = ["## " + title, ""]
-    if st.get("rc") == EXIT_SETUP:
+    if st.rc == EXIT_SETUP:
         lines += ["**COULD NOT RUN (exit 2)**: %s" % (
-            st.get("setup_error") or "%d fio run(s) failed"
-            % len(st["failures"])), "",
+            st.setup_error or "%d fio run(s) failed"
+            % len(st.failures)), "",
             "No verdict below is a pass: the run is incomplete.", ""]
     for name, res, banner in (
-            ("ab", st.get("ab"), "A/B timed"),
-            ("counts", st.get("count_verdicts"), "A/B counts"),
-            ("baseline", st.get("baseline"),
+            ("ab", st.ab, "A/B timed"),
+            ("counts", st.count_verdicts, "A/B counts"),
+            ("baseline", st.baseline,
              "baseline %s" % args.against_baseline)):
         if res is not None:
             lines += ["**%s**" % rep.verdict_banner(res, banner), ""]
-    if st.get("gate") is not None:
-        lines += ["**%s**" % rep.gate_banner(st["gate"]), ""]
-    if st["interrupted"]:
+    if st.gate is not None:
+        lines += ["**%s**" % rep.gate_banner(st.gate), ""]
+    if st.interrupted:
         lines += ["> **Interrupted**: partial results.", ""]
-    if st["failures"]:
+    if st.failures:
         lines += ["> **%d fio run(s) failed** (see results.json)."
-                  % len(st["failures"]), ""]
-    if st.get("contended"):
+                  % len(st.failures), ""]
+    if st.contended:
         lines += ["> **%d run(s) shared the machine with other load** "
                   "(`busy` column): the numbers are disturbed."
-                  % st["contended"], ""]
+                  % st.contended, ""]
     lines.append("- kernel `%s`, %s, %s CPUs, `%s`" % (
         env["kernel"], env["cpu_model"], env["nproc"], env["fio_version"]))
     for name, e in (env.get("engines") or {}).items():
@@ -241,10 +241,10 @@ def markdown(st, summary, by_host):
                          "`%s`" % c for c in env["clients"]))
     if s.get("aior_opt"):
         lines.append("- engine options: `%s`" % " ".join(s["aior_opt"]))
-    if st.get("ab") is not None:
+    if st.ab is not None:
         lines += ["", "### A/B verdicts", "",
             "Each head vs `%s`; %s; thresholds: %s." % (
-                st["ab_roles"]["base"],
+                st.ab_roles["base"],
                 "paired ratio = 10%% trimmed geometric mean over clean "
                 "rounds of head/base in the same round, Yuen's interval "
                 "at %.0f%% per look (rounds added until decisive; "
@@ -253,21 +253,21 @@ def markdown(st, summary, by_host):
                 "paired ratio = median over rounds of head/base in the "
                 "same round, 90%% bootstrap CI over rounds",
                 thresholds_text(args)), "",
-            rep.verdict_md(st["ab"])]
-        if "ab.png" in st.get("charts", []):
+            rep.verdict_md(st.ab)]
+        if "ab.png" in st.charts:
             # No image link: a PR comment or a step summary cannot
             # resolve a file of the artifact.
             lines += ["Chart: `ab.png` in the results (the artifact).", ""]
-    if st.get("count_verdicts") is not None:
+    if st.count_verdicts is not None:
         lines += ["", "### Exact counts per request", "",
                   "Each build counted %d times in this run (%s); a count "
                   "is judged against the larger of its threshold and its "
                   "floor, and is inconclusive only when the spread between "
                   "the repeats of one build (A/A) is over half of that."
                   % (args.count_reps, counts_text(st)), "",
-                  rep.count_md(st["count_verdicts"])]
-    if st.get("baseline") is not None:
-        ab = st.get("baseline_doc") or {}
+                  rep.count_md(st.count_verdicts)]
+    if st.baseline is not None:
+        ab = st.baseline_doc or {}
         lines += ["", "### Against baseline `%s`" % args.against_baseline,
                   "",
             "Baseline saved %s at git `%s`; both runs normalised by their "
@@ -276,19 +276,19 @@ def markdown(st, summary, by_host):
                 (ab.get("baseline") or {}).get("saved_utc"),
                 (ab.get("env") or {}).get("git_describe"),
                 thresholds_text(args)), "",
-            rep.verdict_md(st["baseline"])]
+            rep.verdict_md(st.baseline)]
     lines += ["", "### Figures%s" % (" (all hosts)" if by_host else ""), "",
-              rep.md_table(summary, st["cells"], st["configs"])]
+              rep.md_table(summary, st.cells, st.configs)]
     for h, sm in by_host.items():
         lines += ["#### host `%s`" % h, "",
-                  rep.md_table(sm, st["cells"], st["configs"])]
+                  rep.md_table(sm, st.cells, st.configs)]
     lines += ["Medians over rounds; `x libaio`/`x io_uring` are ratios of "
               "median IOPS (files cells: vs the same cell with 1 file); "
               "CPU = (usr+sys) of the fio job thread x runtime / I/Os; "
               "`% raw aio` = share of fio's `t/io_uring -a1` on the same "
               "target.", ""]
-    if st.get("gate") is not None:
-        lines += ["### Regression gate: %s" % rep.gate_banner(st["gate"]),
+    if st.gate is not None:
+        lines += ["### Regression gate: %s" % rep.gate_banner(st.gate),
                   "", "Floors `%s`: a floor passes when the %.0f%% interval of "
                   "its per-round ratio clears it, fails when the interval is "
                   "below it, and is inconclusive only when the interval "
@@ -297,12 +297,12 @@ def markdown(st, summary, by_host):
                                         DEFAULT_LEVEL),
                       "; rounds were added until every floor was decided "
                       "or the budget spent" if args.budget else ""),
-                  "", rep.gate_md(st["gate"])]
-    notes = [n for n in st["notes"] if n]
-    for f in st["failures"]:
+                  "", rep.gate_md(st.gate)]
+    notes = [n for n in st.notes if n]
+    for f in st.failures:
         notes.append("FAILED: %s %s round %d: %s" % (
             f["cell"], f["config"], f["round"], f["error"]))
-    for k in st["skipped"]:
+    for k in st.skipped:
         notes.append("skipped: %s" % k)
     if notes:
         lines += ["<details><summary>notes</summary>", ""]

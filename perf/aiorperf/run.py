@@ -580,22 +580,22 @@ def drop_busy(samples, rnd, judged):
 
 def plan_runs(st, tio):
     """[(cell, config)] of one round, the ceiling included; skips noted."""
-    target = st["target"]
+    target = st.target
     plan = []
-    for cell in st["cells"]:
+    for cell in st.cells:
         c = parse_cell_key(cell)
         if c["files"] > 1 and c["files"] not in target["files"]:
-            st["skipped"].append("%s: files cells need a file target" % cell)
+            st.skipped.append("%s: files cells need a file target" % cell)
             continue
         if target["readonly"] and c["rw"] in WRITE_RW:
-            st["skipped"].append("%s: writes to block device %s need "
-                                 "--allow-write" % (cell, target["path"]))
+            st.skipped.append("%s: writes to block device %s need "
+                              "--allow-write" % (cell, target["path"]))
             continue
-        for cfg in cell_configs(cell, st["configs"]):
+        for cfg in cell_configs(cell, st.configs):
             plan.append((cell, cfg))
         if tio and ceiling_applies(cell, target):
             plan.append((cell, CEILING))
-    for s in st["skipped"]:
+    for s in st.skipped:
         notice("skipped " + s)
     return plan
 
@@ -615,7 +615,7 @@ class _Progress:
 def run_one(st, tio, pg, rounds, cell, cfg, rnd):
     """One fio (or t/io_uring) run of a round: the sample, its load, its
     failure, the progress line."""
-    args = st["args"]
+    args = st.args
     left = pg.total - pg.seq + 1
     per = (sum(pg.durations) / len(pg.durations)) if pg.durations \
         else pg.est
@@ -642,20 +642,20 @@ def run_one(st, tio, pg, rounds, cell, cfg, rnd):
     busy = (sample.get("foreign_cpu") or 0) > FOREIGN_CPU_LIMIT
     if others or busy:
         sample["contended"] = True
-        st["contended"] += 1
-        if st["contended"] == 1:
+        st.contended += 1
+        if st.contended == 1:
             notice("the machine is busy (%s): the numbers are disturbed" % (
                 "other fio pids %s" % " ".join(map(str, others[:8]))
                 if others else "%.2f cores used by other processes"
                 % sample["foreign_cpu"]))
     pg.durations.append(sample["elapsed_s"])
-    st["samples"].append(sample)
-    st["samples"].extend(extra)
+    st.samples.append(sample)
+    st.samples.extend(extra)
     if not sample["ok"]:
         pg.dead.add((cell, cfg))
         if cfg == CEILING:
             return
-        st["failures"].append({k: sample.get(k) for k in (
+        st.failures.append({k: sample.get(k) for k in (
             "cell", "config", "round", "error", "cmd", "stderr")})
         loud("fio FAILED: %s %s round %d: %s" % (cell, cfg, rnd,
                                                   sample["error"]))
@@ -674,14 +674,14 @@ def round_done(st, rounds, pg, cells, rnd):
     True when the run has its rounds."""
     if not rounds.judged and rounds.budget is None:
         return rnd >= rounds.fixed
-    dropped = drop_busy(st["samples"], rnd, rounds.judged)
+    dropped = drop_busy(st.samples, rnd, rounds.judged)
     if dropped:
         msg = "round %d dropped for %s: a judged build shared the " \
             "machine; run again" % (rnd, ", ".join(dropped))
         notice(msg)
         rounds.log.append(msg)
     # Without builds to judge (a floors gate) every round counts.
-    clean = clean_rounds(st["samples"], cells, rounds.judged) \
+    clean = clean_rounds(st.samples, cells, rounds.judged) \
         if rounds.judged else rnd
     if rounds.budget is None:
         # Fixed rounds; a dropped round is run again, once over.
@@ -704,10 +704,10 @@ def round_done(st, rounds, pg, cells, rnd):
 def undrop_if_starved(st, rounds, cells):
     """Too few clean rounds (the machine stayed busy): judge them all."""
     need = rounds.looks[0] if rounds.budget else rounds.fixed
-    if rounds.judged and clean_rounds(st["samples"], cells,
+    if rounds.judged and clean_rounds(st.samples, cells,
                                       rounds.judged) < need and \
-            any(s.get("dropped") for s in st["samples"]):
-        for s in st["samples"]:
+            any(s.get("dropped") for s in st.samples):
+        for s in st.samples:
             s.pop("dropped", None)
         msg = ("fewer than %d clean rounds: the dropped rounds are judged "
                "too (the machine stayed busy)" % need)
@@ -717,7 +717,7 @@ def undrop_if_starved(st, rounds, cells):
 
 def run_all(st, tio, rounds):
     """The interleaved rounds (see Rounds); returns 0."""
-    args = st["args"]
+    args = st.args
     plan = plan_runs(st, tio)
     pg = _Progress(est=args.runtime + args.ramp_time + 0.5)
     cells = list(dict.fromkeys(c for c, _ in plan))
@@ -742,8 +742,8 @@ def run_all(st, tio, rounds):
                 # Nothing is left to measure: the anchors and the
                 # ceiling alone would only take time.
                 loud("every run of an engine build failed: stopping")
-                st["notes"].append("every run of an engine build failed; "
-                                   "nothing else was run")
+                st.notes.append("every run of an engine build failed; "
+                                "nothing else was run")
                 PROGRESS.clear()
                 return 0
         if round_done(st, rounds, pg, cells, rnd):
@@ -811,13 +811,13 @@ def _slug(cell, cfg):
 
 
 def run_fio(st, cell, cfg, rnd, seq, label):
-    args = st["args"]
-    cmd = fio_cmd(args, st["target"], cell, cfg)
+    args = st.args
+    cmd = fio_cmd(args, st.target, cell, cfg)
     timeout = args.runtime + args.ramp_time + 120
     rc, out, err, el, cont = run_child(cmd, timeout, label)
     raw = os.path.join("raw", "%04d-%s-r%d.txt" % (seq, _slug(cell, cfg),
                                                    rnd))
-    with open(os.path.join(st["out"], raw), "w") as f:
+    with open(os.path.join(st.out, raw), "w") as f:
         f.write(out or "")
         if err:
             f.write("\n--- stderr ---\n" + err)
@@ -842,10 +842,10 @@ def run_fio(st, cell, cfg, rnd, seq, label):
         s["fio_messages"] = other
         for ln in other:
             if ln.startswith("libaioring:") and \
-                    ln not in st.setdefault("_seen_msgs", set()):
-                st["_seen_msgs"].add(ln)
+                    ln not in st.seen_msgs:
+                st.seen_msgs.add(ln)
                 notice("%s %s: %s" % (cell, cfg, ln))
-                st["notes"].append("%s %s: %s" % (cell, cfg, ln))
+                st.notes.append("%s %s: %s" % (cell, cfg, ln))
     s["ok"] = True
     return s
 
@@ -865,8 +865,8 @@ def run_fio_remote(st, cell, cfg, rnd, seq, label):
     every host's own figures.
     """
     from . import remote
-    args = st["args"]
-    cmd = fio_cmd(args, st["target"], cell, cfg)
+    args = st.args
+    cmd = fio_cmd(args, st.target, cell, cfg)
     jargs = remote_job_args(cmd)
     timeout = args.runtime + args.ramp_time + 120
     base = {"cell": cell, "config": cfg, "round": rnd, "seq": seq,
@@ -892,7 +892,7 @@ def run_fio_remote(st, cell, cfg, rnd, seq, label):
     rw = parse_cell_key(cell)["rw"]
     raw = os.path.join("raw", "%04d-%s-r%d.json" % (seq, _slug(cell, cfg),
                                                     rnd))
-    with open(os.path.join(st["out"], raw), "w") as f:
+    with open(os.path.join(st.out, raw), "w") as f:
         json.dump(box.get("res") or {"error": str(box.get("err"))}, f,
                   indent=1, default=str)
     if "err" in box:
@@ -922,8 +922,8 @@ def run_fio_remote(st, cell, cfg, rnd, seq, label):
 
 
 def run_ceiling(st, tio, cell, rnd, seq, label):
-    args = st["args"]
-    cmd = tio_cmd(args, tio, st["target"], cell)
+    args = st.args
+    cmd = tio_cmd(args, tio, st.target, cell)
     secs = int(cmd[-2][2:])
     rc, out, err, el, cont = run_child(cmd, secs + 60, label)
     s = {"cell": cell, "config": CEILING, "round": rnd, "seq": seq,
@@ -939,6 +939,6 @@ def run_ceiling(st, tio, cell, rnd, seq, label):
         s["error"] = str(e)
         msg = "raw aio ceiling failed for %s: %s" % (cell, e)
         notice(msg)
-        st["notes"].append(msg)
+        st.notes.append(msg)
     return s
 

@@ -48,33 +48,33 @@ def ab_roles(configs, engines):
 
 
 def judge(st):
-    """Fill st["gate"], st["ab"], st["baseline"] from st["samples"]."""
-    args = st["args"]
-    smp = st["samples"]
+    """Fill st.gate, st.ab, st.baseline from st.samples."""
+    args = st.args
+    smp = st.samples
     prim = [s for s in smp if rep.host_of(s) in rep.PRIMARY_HOSTS]
-    if st.get("floors") is not None and prim:
-        st["gate"] = evaluate_gate(st["floors"], prim, LOOK_LEVEL
-                                   if args.budget else DEFAULT_LEVEL)
-    base, heads = ab_roles(st["configs"], args.engines)
+    if st.floors is not None and prim:
+        st.gate = evaluate_gate(st.floors, prim, LOOK_LEVEL
+                                if args.budget else DEFAULT_LEVEL)
+    base, heads = ab_roles(st.configs, args.engines)
     if base and heads and smp:
-        st["ab"] = []
+        st.ab = []
         seq = bool(args.budget)
         for h in judge_hosts(smp):
-            st["ab"] += evaluate_ab(smp, st["cells"], base, heads,
-                                    args.metrics, args.thresholds, host=h,
-                                    level=LOOK_LEVEL if seq else
-                                    DEFAULT_LEVEL, sequential=seq)
-        st["ab_roles"] = {"base": base, "heads": heads}
-    if st.get("count_rows"):
-        st["count_verdicts"] = evaluate_counts(
-            st["count_rows"], st["cells"], base, heads, cnt.COUNT_METRICS,
+            st.ab += evaluate_ab(smp, st.cells, base, heads,
+                                 args.metrics, args.thresholds, host=h,
+                                 level=LOOK_LEVEL if seq else
+                                 DEFAULT_LEVEL, sequential=seq)
+        st.ab_roles = {"base": base, "heads": heads}
+    if st.count_rows:
+        st.count_verdicts = evaluate_counts(
+            st.count_rows, st.cells, base, heads, cnt.COUNT_METRICS,
             args.count_thresholds)
-    if st.get("baseline_doc") is not None and smp:
-        bdoc = st["baseline_doc"]
-        pairs = hist.baseline_pairs(st["configs"], bdoc.get("configs", []))
+    if st.baseline_doc is not None and smp:
+        bdoc = st.baseline_doc
+        pairs = hist.baseline_pairs(st.configs, bdoc.get("configs", []))
         bhosts = judge_hosts(bdoc.get("samples", []))
         bprim = bhosts[0] if bhosts else "local"
-        cells = [c for c in st["cells"] if c in (bdoc.get("cells") or [])]
+        cells = [c for c in st.cells if c in (bdoc.get("cells") or [])]
         res = []
         for h in judge_hosts(smp):
             if h in ("local", "all"):
@@ -86,34 +86,34 @@ def judge(st):
             res += evaluate_baseline(smp, bdoc["samples"], cells, pairs,
                                      args.metrics, args.thresholds,
                                      host=h, base_host=bh)
-        st["baseline"] = res
-        st["baseline_pairs"] = pairs
+        st.baseline = res
+        st.baseline_pairs = pairs
 
 
 def rounds_of(st):
     """The round plan: fixed, or the sequential A/B's."""
-    args = st["args"]
-    base, heads = ab_roles(st["configs"], args.engines)
+    args = st.args
+    base, heads = ab_roles(st.configs, args.engines)
     judged = tuple([base] + heads) if heads else ()
 
     def decide(st_):
         """Every verdict of the run decisive at this look: the A/B's, and
         a gate's floors (each look at LOOK_LEVEL, as the A/B's)."""
-        prim = [s for s in st_["samples"]
+        prim = [s for s in st_.samples
                 if rep.host_of(s) in rep.PRIMARY_HOSTS]
         res = []
         if heads:
-            res += evaluate_ab(prim, st_["cells"], base, heads, args.metrics,
+            res += evaluate_ab(prim, st_.cells, base, heads, args.metrics,
                                args.thresholds, level=LOOK_LEVEL,
                                sequential=True)
-        if st_.get("floors") is not None:
-            res += evaluate_gate(st_["floors"], prim, LOOK_LEVEL)
+        if st_.floors is not None:
+            res += evaluate_gate(st_.floors, prim, LOOK_LEVEL)
         return bool(res) and all(r["verdict"] != INCONCLUSIVE for r in res)
     r = Rounds(fixed=args.rounds, budget=args.budget, judged=judged,
                balanced=bool(judged), decide=decide,
                seed=int(time.time()) if judged else 0)
-    st["rounds_log"] = r.log
-    st["settings"]["seed"] = r.seed
+    st.rounds_log = r.log
+    st.settings["seed"] = r.seed
     return r
 
 
@@ -121,14 +121,14 @@ def verdict_groups(st):
     """[(kind, results)] of every verdict the run made: floors, ab,
     counts, baseline."""
     g = []
-    if st.get("gate") is not None:
-        g.append(("floors", st["gate"]))
-    if st.get("ab") is not None:
-        g.append(("ab", st["ab"]))
-    if st.get("count_verdicts") is not None:
-        g.append(("counts", st["count_verdicts"]))
-    if st.get("baseline") is not None:
-        g.append(("baseline", st["baseline"]))
+    if st.gate is not None:
+        g.append(("floors", st.gate))
+    if st.ab is not None:
+        g.append(("ab", st.ab))
+    if st.count_verdicts is not None:
+        g.append(("counts", st.count_verdicts))
+    if st.baseline is not None:
+        g.append(("baseline", st.baseline))
     return g
 
 
@@ -136,13 +136,13 @@ def exit_status(st, rc):
     """The exit status of a run whose measuring ended with @rc (0, or
     EXIT_SETUP or EXIT_INTR): the verdicts' when it is 0; EXIT_SETUP
     when a fio run failed, unless interrupted."""
-    codes = [verdicts_exit_code(res, st["args"].strict)
+    codes = [verdicts_exit_code(res, st.args.strict)
              for _, res in verdict_groups(st)]
     vrc = (EXIT_REGRESSION if EXIT_REGRESSION in codes else
            EXIT_INCONCLUSIVE if EXIT_INCONCLUSIVE in codes else EXIT_PASS)
     if rc == 0:
         rc = vrc
-    if st["failures"] and rc != EXIT_INTR:
+    if st.failures and rc != EXIT_INTR:
         rc = EXIT_SETUP
     return rc
 
@@ -160,15 +160,15 @@ def announce(banner, results, bad, strict):
 def announce_verdicts(st):
     """The banners that end a run: the gate's, each verdict group's, and
     the failed fio runs."""
-    args = st["args"]
-    if st.get("gate") is not None:
-        announce(rep.gate_banner(st["gate"]), st["gate"], FAIL, args.strict)
+    args = st.args
+    if st.gate is not None:
+        announce(rep.gate_banner(st.gate), st.gate, FAIL, args.strict)
     for key, what in (("ab", "A/B timed"), ("count_verdicts", "A/B counts"),
                       ("baseline", "baseline %s" % args.against_baseline)):
-        res = st.get(key)
+        res = getattr(st, key)
         if res is not None:
             announce(rep.verdict_banner(res, what), res, REGRESSION,
                      args.strict)
-    if st["failures"]:
-        loud("%d fio run(s) FAILED; exit %d" % (len(st["failures"]),
+    if st.failures:
+        loud("%d fio run(s) FAILED; exit %d" % (len(st.failures),
                                                EXIT_SETUP))

@@ -18,7 +18,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
-from aiorperf import counts, gate, plan, run, stats  # noqa: E402
+from aiorperf import counts, gate, plan, run, state, stats  # noqa: E402
 from aiorperf import report  # noqa: E402
 
 
@@ -219,11 +219,11 @@ class Sequential(unittest.TestCase):
         calls = []
 
         def decide(st):
-            calls.append(len(st["samples"]))
+            calls.append(len(st.samples))
             return len(calls) == 2
         r = run.Rounds(fixed=6, budget=3600.0, decide=decide)
         pg = run._Progress(est=1.0)
-        st = {"samples": [], "args": None}
+        st = state.RunState(args=None)
         done = [run.round_done(st, r, pg, ["c"], n) for n in range(1, 10)]
         self.assertEqual(done.index(True) + 1, stats.LOOKS[1])
         self.assertEqual(len(calls), 2)

@@ -22,7 +22,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
-from aiorperf import cli, gate, outputs, report, run  # noqa: E402
+from aiorperf import cli, gate, outputs, report, run, state  # noqa: E402
 from aiorperf import verdicts  # noqa: E402
 
 CELL = "randread/4k/qd32/j1"
@@ -152,21 +152,20 @@ def run_state(out, **kw):
                            "head=main @ 1a2b3c"])
     target = run.new_target()
     target.update(path="/dev/shm/x/aior-bench.dat", kind="ram", size=1 << 30)
-    st = {"args": args, "out": out, "cells": [CELL, CELL1],
-          "configs": ["base", "head", "libaio"], "samples": s,
-          "failures": [], "skipped": [], "notes": ["a note"],
-          "interrupted": False, "t0": 0.0, "target": target, "gate": None,
-          "floors": None, "baseline_doc": None, "contended": 0,
-          "settings": {"rounds": 5, "runtime": 1.0, "ramp_time": 0.25,
-                       "order": "rotating by round", "budget_s": None,
-                       "aior_opt": []},
-          "env": {"kernel": "6.1.0", "cpu_model": "a CPU", "nproc": 2,
-                  "fio_version": "fio-3.33", "git_describe": "v0-1-gabc",
-                  "loadavg_start": (0.5, 0.25, 0.0), "engines": {
-                      "base": {"path": "/bin/true", "sha256": "ab" * 32}}}}
-    st.update(kw)
+    st = state.RunState(
+        args=args, out=out, cells=[CELL, CELL1],
+        configs=["base", "head", "libaio"], samples=s, notes=["a note"],
+        t0=0.0, target=target,
+        settings={"rounds": 5, "runtime": 1.0, "ramp_time": 0.25,
+                  "order": "rotating by round", "budget_s": None,
+                  "aior_opt": []},
+        env={"kernel": "6.1.0", "cpu_model": "a CPU", "nproc": 2,
+             "fio_version": "fio-3.33", "git_describe": "v0-1-gabc",
+             "loadavg_start": (0.5, 0.25, 0.0), "engines": {
+                 "base": {"path": "/bin/true", "sha256": "ab" * 32}}},
+        **kw)
     verdicts.judge(st)
-    st["rc"] = verdicts.exit_status(st, 0)
+    st.rc = verdicts.exit_status(st, 0)
     return st
 
 
@@ -205,7 +204,7 @@ class Outputs(unittest.TestCase):
         self.assertIn("- a note", md)
         self.assertEqual(files["step.md"], md + "\n")
         self.assertIn("REGRESSION", files["table.txt"])
-        self.assertIn("results: %s" % st["out"], printed)
+        self.assertIn("results: %s" % st.out, printed)
         ET.fromstring(files["junit.xml"].encode())
         doc = json.loads(files["results.json"])
         self.assertEqual(doc["ab_roles"], {"base": "base",
@@ -213,15 +212,15 @@ class Outputs(unittest.TestCase):
         self.assertEqual(doc["labels"], {"head": "main @ 1a2b3c"})
         self.assertEqual(doc["target"]["path"], "/dev/shm/x/aior-bench.dat")
         self.assertEqual(doc["target"]["files"], {})
-        self.assertEqual(len(doc["samples"]), len(st["samples"]))
+        self.assertEqual(len(doc["samples"]), len(st.samples))
         self.assertEqual(doc["charts"], [])
         self.assertIsNone(doc["counts"])
         self.assertIn("loadavg_end", doc["env"])
-        self.assertEqual(doc, json.loads(json.dumps(st["doc"], default=str)))
+        self.assertEqual(doc, json.loads(json.dumps(st.doc, default=str)))
 
     def test_a_run_that_stopped_never_headlines_a_pass(self):
         st, files, _ = self.write(setup_error="fio binary 'x' not found")
-        st["rc"] = verdicts.EXIT_SETUP
+        st.rc = verdicts.EXIT_SETUP
         md = outputs.markdown(st, {}, {})
         self.assertIn("**COULD NOT RUN (exit 2)**: fio binary 'x' not "
                       "found", md)

@@ -17,7 +17,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
-from aiorperf import gate, verdicts  # noqa: E402
+from aiorperf import gate, state, verdicts  # noqa: E402
 from aiorperf.gate import (IMPROVEMENT, INCONCLUSIVE, NO_CHANGE,  # noqa: E402
                            REGRESSION)
 
@@ -192,11 +192,9 @@ def run_state(samples, failures=(), **kw):
         engines={"base": "/b.so", "head": "/h.so"}, budget=None,
         metrics=["iops"], thresholds=dict(gate.DEFAULT_THRESHOLDS),
         count_thresholds={}, strict=False, against_baseline=None)
-    st = {"args": args, "cells": [CELL],
-          "configs": ["base", "head", "libaio"], "samples": samples,
-          "failures": list(failures), "floors": None}
-    st.update(kw)
-    return st
+    return state.RunState(args=args, cells=[CELL],
+                          configs=["base", "head", "libaio"],
+                          samples=samples, failures=list(failures), **kw)
 
 
 class RunVerdicts(unittest.TestCase):
@@ -218,8 +216,8 @@ class RunVerdicts(unittest.TestCase):
     def test_judge_fills_the_ab_and_the_exit_status_follows_it(self):
         st = run_state(smp("base", [100] * 5) + smp("head", [90] * 5))
         verdicts.judge(st)
-        self.assertEqual(st["ab_roles"], {"base": "base", "heads": ["head"]})
-        self.assertEqual([r["verdict"] for r in st["ab"]], [REGRESSION])
+        self.assertEqual(st.ab_roles, {"base": "base", "heads": ["head"]})
+        self.assertEqual([r["verdict"] for r in st.ab], [REGRESSION])
         self.assertEqual([g for g, _ in verdicts.verdict_groups(st)],
                          ["ab"])
         self.assertEqual(verdicts.exit_status(st, 0),
@@ -233,7 +231,7 @@ class RunVerdicts(unittest.TestCase):
         st = run_state(smp("base", [100] * 5) + smp("head", [100] * 5),
                        failures=[fail])
         verdicts.judge(st)
-        self.assertEqual([r["verdict"] for r in st["ab"]], [NO_CHANGE])
+        self.assertEqual([r["verdict"] for r in st.ab], [NO_CHANGE])
         self.assertEqual(verdicts.exit_status(st, 0), verdicts.EXIT_SETUP)
         self.assertEqual(verdicts.exit_status(st, verdicts.EXIT_INTR),
                          verdicts.EXIT_INTR)
@@ -242,9 +240,9 @@ class RunVerdicts(unittest.TestCase):
         st = run_state(smp("base", [100] * 5) +
                        smp("head", [80, 120, 95, 70, 130]))
         verdicts.judge(st)
-        self.assertEqual([r["verdict"] for r in st["ab"]], [INCONCLUSIVE])
+        self.assertEqual([r["verdict"] for r in st.ab], [INCONCLUSIVE])
         self.assertEqual(verdicts.exit_status(st, 0), verdicts.EXIT_PASS)
-        st["args"].strict = True
+        st.args.strict = True
         self.assertEqual(verdicts.exit_status(st, 0),
                          verdicts.EXIT_INCONCLUSIVE)
 
