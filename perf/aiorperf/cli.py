@@ -110,6 +110,8 @@ __all__ = ["main", "parse_args", "build_cells", "fio_cmd", "parse_configs",
 # ---- command line ----
 
 def parse_args(argv):
+    """The command line of a run, checked, with the defaults that hang on
+    other options settled; a usage error exits 2 (argparse)."""
     p = argparse.ArgumentParser(
         prog="compare.py",
         description="Interleaved fio comparison of libaioring builds with "
@@ -119,6 +121,22 @@ def parse_args(argv):
                     "`compare.py baseline --help`.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__.split("\n\n", 1)[1])
+    add_run_args(p)
+    add_target_args(p)
+    add_tool_args(p)
+    add_output_args(p)
+    add_baseline_args(p)
+    add_host_args(p)
+    args = p.parse_args(argv)
+    settle_engines(p, args)
+    settle_rounds(p, args)
+    settle_verdicts(p, args)
+    settle_places(p, args)
+    return args
+
+
+def add_run_args(p):
+    """What to run: builds, cells, and (add_round_args) rounds."""
     g = p.add_argument_group("what to run")
     g.add_argument("--configs", type=csv_list, default=None,
                    help="comma list of engine names (aioring, or the NAMEs "
@@ -166,6 +184,11 @@ def parse_args(argv):
                         "within --budget, %d to %d of them)"
                         % (", ".join(QUICK_CELLS), QUICK_ROUNDS, LOOKS[0],
                            LOOKS[-1]))
+    add_round_args(g)
+
+
+def add_round_args(g):
+    """How many rounds, and how long: into the group "what to run"."""
     g.add_argument("--rounds", type=int, default=None,
                    help="interleaved rounds, a fixed number (default 3; "
                         "--quick %d; %d when baselines are saved or judged: "
@@ -195,6 +218,9 @@ def parse_args(argv):
     g.add_argument("--ramp-time", "--ramp_time", dest="ramp_time",
                    type=float, default=None,
                    help="seconds of ramp per run (default 1; --quick 0.25)")
+
+
+def add_target_args(p):
     g = p.add_argument_group("target")
     g.add_argument("--target", help="file or block device (default: a new "
                    "RAM-backed file in /dev/shm)")
@@ -207,6 +233,9 @@ def parse_args(argv):
                    help="allow write cells on a block device target")
     g.add_argument("--keep", action="store_true",
                    help="keep the files this run created")
+
+
+def add_tool_args(p):
     g = p.add_argument_group("tools")
     g.add_argument("--fio", default="fio", help="fio binary (default: fio)")
     g.add_argument("--fio-src", help="configured fio source tree to build "
@@ -220,6 +249,10 @@ def parse_args(argv):
                    "ceiling) in read cells (default, except with --quick)")
     g.add_argument("--no-ceiling", dest="ceiling", action="store_false",
                    help="skip the raw aio ceiling")
+
+
+def add_output_args(p):
+    """Outputs, and what is judged how: floors, A/B thresholds, counts."""
     g = p.add_argument_group("output and gate")
     g.add_argument("--out", help="output directory (default "
                    "results/<timestamp>/)")
@@ -267,6 +300,9 @@ def parse_args(argv):
                              "%s=%g%%" % (k, v[1] * 100)
                              for k, v in cnt.COUNT_METRICS.items()) +
                          ")").replace("%", "%%"))
+
+
+def add_baseline_args(p):
     g = p.add_argument_group("baselines")
     g.add_argument("--save-baseline", metavar="NAME",
                    help="store this run as baseline NAME (needs libaio in "
@@ -280,6 +316,10 @@ def parse_args(argv):
     g.add_argument("--ignore-runner-class", action="store_true",
                    help="judge against a baseline from another CPU model, "
                         "kernel, fio version or CPU count anyway")
+
+
+def add_host_args(p):
+    """Where and how fio runs: --client hosts, CPUs, quiet, dry run."""
     g = p.add_argument_group("many hosts (fio client/server)")
     g.add_argument("--client", dest="clients", action="append", default=[],
                    metavar="HOST[:PORT]",
@@ -298,7 +338,11 @@ def parse_args(argv):
                         "machines)")
     g.add_argument("--dry-run", action="store_true",
                    help="print the plan and the fio commands, run nothing")
-    args = p.parse_args(argv)
+
+
+def settle_engines(p, args):
+    """args.engines {name: path} and args.engine from --engine,
+    args.labels from --label; args.setup_notes begun."""
     try:
         args.engines = parse_engine_specs(args.engine, os.path.join(
             REPO, "build", "libaioring.so"))
@@ -314,6 +358,11 @@ def parse_args(argv):
             p.error("--label %r: want NAME=TEXT with NAME one of the "
                     "engines (%s)" % (lab, ", ".join(args.engines)))
         args.labels[name] = text.strip()
+
+
+def settle_rounds(p, args):
+    """Rounds or budget, runtime, ramp and the ceiling, from each other
+    and --quick; --full, --max-cov and --aior-opt checked."""
     judged = len(named_engines(args.engines)) >= 2 or bool(
         args.save_baseline or args.against_baseline)
     ab = len(named_engines(args.engines)) >= 2
@@ -343,6 +392,11 @@ def parse_args(argv):
     for o in args.aior_opt:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=\S+", o):
             p.error("--aior-opt %r: want key=val" % o)
+
+
+def settle_verdicts(p, args):
+    """Metrics, thresholds and the exact counts' settings."""
+    ab = len(named_engines(args.engines)) >= 2
     args.metrics = args.metrics or list(DEFAULT_AB_METRICS)
     for m in args.metrics:
         if m not in AB_METRICS:
@@ -366,6 +420,10 @@ def parse_args(argv):
                 "NAME=PATH) and the counts (not --no-counts)")
     if args.counts_only:
         args.ceiling = False
+
+
+def settle_places(p, args):
+    """The baseline directory and names, and the --client hosts."""
     args.baseline_dir = args.baseline_dir or hist.default_baseline_dir()
     for name in (args.save_baseline, args.against_baseline):
         if name is not None:
@@ -383,7 +441,6 @@ def parse_args(argv):
                 p.error(str(e))
         if args.ceiling:
             args.ceiling = False        # t/io_uring runs only here
-    return args
 
 
 def parse_duration(text):
