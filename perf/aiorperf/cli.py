@@ -78,11 +78,10 @@ from .gate import (MIN_ROUNDS, DEFAULT_AB_METRICS, DEFAULT_THRESHOLDS,
 from . import counts as cnt
 from . import history as hist
 from .plan import (DEFAULT_CONFIGS, FULL, QUICK_CELLS, BATCH, BATCH_QD,
-                   build_cells, cell_configs, config_engine,
-                   default_configs, fio_cmd, is_external, named_engines,
-                   order_cells, parse_cell_key, parse_configs,
-                   parse_engine_specs, validate_cell)
-from .outputs import error_outputs, thresholds_text, write_outputs
+                   build_cells, config_engine, default_configs, fio_cmd,
+                   is_external, named_engines, order_cells, parse_cell_key,
+                   parse_configs, parse_engine_specs, validate_cell)
+from .outputs import error_outputs, print_plan, write_outputs
 from .run import (FOREIGN_CPU_LIMIT, build_tio, ceiling_applies,
                   cleanup_target, environment, io_uring_refused, new_target,
                   prepare_target, run_all)
@@ -592,6 +591,8 @@ def error_main(argv):
 
 
 def run_main(argv):
+    """A run of the comparison: set up, measure, judge, write, announce;
+    returns the exit status."""
     args = parse_args(argv)
     t0 = time.monotonic()
 
@@ -599,67 +600,59 @@ def run_main(argv):
         raise Interrupted()
     signal.signal(signal.SIGTERM, on_term)
 
-    bdoc = None
     try:
         configs, cells, floors, engine_paths = setup(args)
         fio_version = cmd_out([args.fio, "--version"])
-        if args.against_baseline:
-            bdoc = hist.load_baseline(args.against_baseline,
-                                      args.baseline_dir)
-            if not args.ignore_runner_class and not args.dry_run:
-                hist.check_runner_class(environment(args, fio_version,
-                                                    None),
-                                        bdoc, args.against_baseline)
-            if not hist.baseline_pairs(configs, bdoc.get("configs", [])):
-                raise SetupError(
-                    "baseline %r has no engine build config matching this "
-                    "run's (%s vs %s)" % (
-                        args.against_baseline, ", ".join(
-                            hist.external_configs(configs)), ", ".join(
-                            hist.external_configs(bdoc.get("configs",
-                                                           [])))))
+        bdoc = load_baseline(args, configs, fio_version)
     except (SetupError, hist.BaselineError) as e:
         print("compare: error: %s" % e, file=sys.stderr)
         if args.out and not args.dry_run:
             error_outputs(args.out, str(e))
         return EXIT_SETUP
-
     if args.dry_run:
-        fake = {"path": "<target>", "size": args.size or (1 << 30),
-                "pass_size": True, "readonly": False,
-                "files": {n: ["<dir>/f%03d" % i for i in range(n)]
-                          for n in {parse_cell_key(c)["files"]
-                                    for c in cells}}}
-        print("configs: %s" % ", ".join(configs))
-        base, heads = ab_roles(configs, args.engines)
-        if heads:
-            print("A/B: %s judged against %s (%s)" % (
-                ", ".join(heads), base, thresholds_text(args)))
-        if args.budget:
-            print("rounds: %d..%d clean, looked at after %s, within a "
-                  "budget of %s; runtime %gs, ramp %gs" % (
-                      LOOKS[0], LOOKS[-1], ", ".join(map(str, LOOKS)),
-                      fmt_secs(args.budget), args.runtime, args.ramp_time))
-        else:
-            print("rounds: %d, runtime %gs, ramp %gs" % (
-                args.rounds, args.runtime, args.ramp_time))
-        for cell in cells:
-            for cfg in cell_configs(cell, configs):
-                print("%s %s: %s" % (cell, cfg, " ".join(
-                    fio_cmd(args, fake, cell, cfg)[1:])))
-        if floors is not None:
-            for f in floors:
-                print("floor %s %s vs %s: %s %s %.3f" % (
-                    f["cell"], f["config"], f["vs"], f["metric"], f["kind"],
-                    f["floor"]))
+        print_plan(args, configs, cells, floors)
         return 0
 
+    st = new_state(args, t0, cells, configs, floors, bdoc)
+    rc = measure(st, fio_version, engine_paths)
+    note_disturbance(st)
+    judge(st)
+    rc = exit_status(st, rc)
+    st.rc = rc       # summary.md never headlines a pass on exit 2
+    write_outputs(st)
+    announce_verdicts(st)
+    if args.save_baseline:
+        rc = save_baseline(st, rc)
+    print("elapsed %s" % fmt_secs(time.monotonic() - t0))
+    return rc
+
+
+def load_baseline(args, configs, fio_version):
+    """The results.json of --against-baseline, checked against this run
+    (runner class, a config to compare); None without the option."""
+    if not args.against_baseline:
+        return None
+    bdoc = hist.load_baseline(args.against_baseline, args.baseline_dir)
+    if not args.ignore_runner_class and not args.dry_run:
+        hist.check_runner_class(environment(args, fio_version, None),
+                                bdoc, args.against_baseline)
+    if not hist.baseline_pairs(configs, bdoc.get("configs", [])):
+        raise SetupError(
+            "baseline %r has no engine build config matching this "
+            "run's (%s vs %s)" % (
+                args.against_baseline, ", ".join(
+                    hist.external_configs(configs)), ", ".join(
+                    hist.external_configs(bdoc.get("configs", [])))))
+    return bdoc
+
+
+def new_state(args, t0, cells, configs, floors, bdoc):
+    """The run's state, and its output directory (made, with raw/)."""
     out = args.out or os.path.join("results", datetime.datetime.now()
                                    .strftime("%Y%m%d-%H%M%S"))
     os.makedirs(os.path.join(out, "raw"), exist_ok=True)
     out = os.path.abspath(out)
-
-    st = RunState(
+    return RunState(
         args=args, out=out, cells=cells, configs=configs,
         notes=list(args.setup_notes), t0=t0, floors=floors,
         baseline_doc=bdoc,
@@ -676,46 +669,25 @@ def run_main(argv):
                   "budget_s": args.budget,
                   "looks": list(LOOKS) if args.budget else None,
                   "look_level": LOOK_LEVEL if args.budget else None})
+
+
+def measure(st, fio_version, engine_paths):
+    """The timed rounds and the exact counts, on a target made for them
+    and removed after; returns 0, EXIT_SETUP or EXIT_INTR.  Once it
+    returns, signals are ignored: what was gathered gets written."""
+    args = st.args
     rc = 0
     tio = None
     try:
-        if args.ceiling and any(ceiling_applies(c, None) for c in cells):
+        if args.ceiling and any(ceiling_applies(c, None) for c in st.cells):
             tio, why = build_tio(args, (fio_version or "").replace(
                 "fio-", ""))
             if not tio:
                 st.notes.append("raw aio ceiling skipped: %s" % why)
                 notice("raw aio ceiling skipped: %s" % why)
         st.env = environment(args, fio_version, tio)
-        if bdoc is not None:
-            s0, s1 = bdoc.get("settings") or {}, st.settings
-            diff = [k for k in ("rounds", "runtime", "ramp_time")
-                    if s0.get(k) != s1.get(k)]
-            if diff:
-                msg = ("baseline %r was run with other %s (%s); the "
-                       "comparison holds, but is fairest with the same"
-                       % (args.against_baseline, "/".join(diff), ", ".join(
-                           "%s=%s" % (k, s0.get(k)) for k in diff)))
-                notice(msg)
-                st.notes.append(msg)
-        target = st.target = new_target()
-        if args.hosts and args.target:
-            # Remote hosts: the target is theirs; nothing is made here.
-            target.update(path=os.path.abspath(args.target), kind="remote",
-                          size=args.size, pass_size=args.size is not None)
-        else:
-            prepare_target(args, cells, target)
-        for n in target["notes"]:
-            notice(n)
-        st.notes += target["notes"]
-        if args.hosts:
-            from . import remote
-            PROGRESS.update("compare: checking %d host(s)" % len(args.hosts))
-            try:
-                remote.preflight(args.fio, args.hosts, engine_paths,
-                                 target["path"])
-            except remote.RemoteError as e:
-                raise SetupError(str(e))
-            PROGRESS.clear()
+        note_baseline_settings(st)
+        make_target(st, engine_paths)
         if not args.counts_only:
             rc = run_all(st, tio, rounds_of(st))
             st.notes += st.rounds_log or []
@@ -737,6 +709,53 @@ def run_main(argv):
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if st.target:
             cleanup_target(st.target)
+    return rc
+
+
+def note_baseline_settings(st):
+    """Say so when the baseline ran other rounds, runtime or ramp."""
+    if st.baseline_doc is None:
+        return
+    s0, s1 = st.baseline_doc.get("settings") or {}, st.settings
+    diff = [k for k in ("rounds", "runtime", "ramp_time")
+            if s0.get(k) != s1.get(k)]
+    if diff:
+        msg = ("baseline %r was run with other %s (%s); the "
+               "comparison holds, but is fairest with the same"
+               % (st.args.against_baseline, "/".join(diff), ", ".join(
+                   "%s=%s" % (k, s0.get(k)) for k in diff)))
+        notice(msg)
+        st.notes.append(msg)
+
+
+def make_target(st, engine_paths):
+    """st.target made (or, on --client hosts, named), and the hosts
+    checked before any run; raises SetupError."""
+    args = st.args
+    target = st.target = new_target()
+    if args.hosts and args.target:
+        # Remote hosts: the target is theirs; nothing is made here.
+        target.update(path=os.path.abspath(args.target), kind="remote",
+                      size=args.size, pass_size=args.size is not None)
+    else:
+        prepare_target(args, st.cells, target)
+    for n in target["notes"]:
+        notice(n)
+    st.notes += target["notes"]
+    if args.hosts:
+        from . import remote
+        PROGRESS.update("compare: checking %d host(s)" % len(args.hosts))
+        try:
+            remote.preflight(args.fio, args.hosts, engine_paths,
+                             target["path"])
+        except remote.RemoteError as e:
+            raise SetupError(str(e))
+        PROGRESS.clear()
+
+
+def note_disturbance(st):
+    """Loudly, and first in the notes: runs that shared the machine; and
+    an interrupted run."""
     if st.contended:
         msg = ("%d of %d runs shared the machine (other fio processes, or "
                "> %.2f cores of other CPU load): treat these numbers with "
@@ -748,26 +767,22 @@ def run_main(argv):
         loud("interrupted: writing the %d sample(s) gathered"
              % len(st.samples))
 
-    judge(st)
-    rc = exit_status(st, rc)
-    st.rc = rc       # summary.md never headlines a pass on exit 2
-    write_outputs(st)
-    announce_verdicts(st)
-    if args.save_baseline:
-        if st.failures or st.interrupted or rc == EXIT_SETUP:
-            loud("baseline %r NOT saved: the run is incomplete"
-                 % args.save_baseline)
-            if rc == 0:
-                rc = EXIT_SETUP
-        else:
-            try:
-                path = hist.save_baseline(st.doc, args.save_baseline,
-                                          args.baseline_dir)
-                print("baseline %r saved: %s" % (args.save_baseline, path))
-            except (OSError, hist.BaselineError) as e:
-                loud("baseline %r NOT saved: %s" % (args.save_baseline, e))
-                rc = EXIT_SETUP
-    print("elapsed %s" % fmt_secs(time.monotonic() - t0))
+
+def save_baseline(st, rc):
+    """--save-baseline: store a complete run; returns the exit status
+    (EXIT_SETUP when it was not saved)."""
+    args = st.args
+    if st.failures or st.interrupted or rc == EXIT_SETUP:
+        loud("baseline %r NOT saved: the run is incomplete"
+             % args.save_baseline)
+        return EXIT_SETUP if rc == 0 else rc
+    try:
+        path = hist.save_baseline(st.doc, args.save_baseline,
+                                  args.baseline_dir)
+        print("baseline %r saved: %s" % (args.save_baseline, path))
+    except (OSError, hist.BaselineError) as e:
+        loud("baseline %r NOT saved: %s" % (args.save_baseline, e))
+        return EXIT_SETUP
     return rc
 
 

@@ -3,7 +3,8 @@
 results.json, table.txt, summary.md (also appended to
 $GITHUB_STEP_SUMMARY), junit.xml, bmf.json, benchmark-bigger.json,
 benchmark-smaller.json and the charts; and the same files for a run
-that could not start (error_outputs).
+that could not start (error_outputs); and the plan of a --dry-run
+(print_plan).
 
 Writers only: the figures come from report.summarize, the verdicts from
 verdicts.judge; nothing here decides.
@@ -15,11 +16,11 @@ import shutil
 import time
 
 from . import counts as cnt
-from .plan import config_engine
+from .plan import cell_configs, config_engine, fio_cmd, parse_cell_key
 from . import report as rep
 from .stats import DEFAULT_LEVEL, LOOK_LEVEL, LOOKS
 from .util import PROGRESS, fmt_secs, human_size, notice
-from .verdicts import EXIT_SETUP, verdict_groups
+from .verdicts import EXIT_SETUP, ab_roles, verdict_groups
 
 
 def write_outputs(st):
@@ -347,3 +348,35 @@ def error_outputs(out, reason, log=None):
                   indent=1)
         f.write("\n")
     step_summary(md)
+
+
+def print_plan(args, configs, cells, floors):
+    """--dry-run: the configs, the A/B's roles, the rounds, every fio
+    command (on a stand-in target) and the floors judged."""
+    fake = {"path": "<target>", "size": args.size or (1 << 30),
+            "pass_size": True, "readonly": False,
+            "files": {n: ["<dir>/f%03d" % i for i in range(n)]
+                      for n in {parse_cell_key(c)["files"]
+                                for c in cells}}}
+    print("configs: %s" % ", ".join(configs))
+    base, heads = ab_roles(configs, args.engines)
+    if heads:
+        print("A/B: %s judged against %s (%s)" % (
+            ", ".join(heads), base, thresholds_text(args)))
+    if args.budget:
+        print("rounds: %d..%d clean, looked at after %s, within a "
+              "budget of %s; runtime %gs, ramp %gs" % (
+                  LOOKS[0], LOOKS[-1], ", ".join(map(str, LOOKS)),
+                  fmt_secs(args.budget), args.runtime, args.ramp_time))
+    else:
+        print("rounds: %d, runtime %gs, ramp %gs" % (
+            args.rounds, args.runtime, args.ramp_time))
+    for cell in cells:
+        for cfg in cell_configs(cell, configs):
+            print("%s %s: %s" % (cell, cfg, " ".join(
+                fio_cmd(args, fake, cell, cfg)[1:])))
+    if floors is not None:
+        for f in floors:
+            print("floor %s %s vs %s: %s %s %.3f" % (
+                f["cell"], f["config"], f["vs"], f["metric"], f["kind"],
+                f["floor"]))
