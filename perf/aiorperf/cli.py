@@ -481,39 +481,14 @@ def main(argv=None):
 
 
 def setup(args):
-    """Everything decided before the first run; raises SetupError."""
+    """Everything decided before the first run: (configs, cells, floors,
+    engine paths); raises SetupError."""
     configs = parse_configs(args.configs or default_configs(args.engines),
                             args.engines)
     cells = build_cells(args)
     floors = None
     if args.gate:
-        try:
-            with open(args.gate) as f:
-                floors = normalize_floors(json.load(f))
-        except (OSError, ValueError) as e:
-            raise SetupError("--gate %s: %s" % (args.gate, e))
-        if not args.gate_all:
-            # The floors of the cells asked for (a files cell's floor
-            # needs its 1-file cell too, which the run has).
-            mine = [f for f in floors if f["cell"] in cells]
-            if len(mine) < len(floors):
-                notice("gate: judging the %d floor(s) of this run's cells; "
-                       "%d of other cells left out (--gate-all runs them)"
-                       % (len(mine), len(floors) - len(mine)))
-            floors = mine
-        extra_cells, extra_cfgs = [], []
-        for cell, cfg in needed_runs(floors):
-            if cell not in cells:
-                extra_cells.append(cell)
-            if cfg not in configs and cfg not in extra_cfgs:
-                extra_cfgs.append(cfg)
-        if extra_cells:
-            notice("gate adds cells: %s" % ", ".join(
-                dict.fromkeys(extra_cells)))
-            cells = order_cells(cells + extra_cells)
-        if extra_cfgs:
-            notice("gate adds configs: %s" % ", ".join(extra_cfgs))
-            configs = parse_configs(configs + extra_cfgs, args.engines)
+        floors, cells, configs = gate_floors(args, cells, configs)
     if (args.save_baseline or args.against_baseline) and \
             "libaio" not in configs:
         notice("baselines are normalised by built-in libaio: adding it")
@@ -525,22 +500,7 @@ def setup(args):
             cells = [c for c in cells if c not in multi]
     for c in cells:
         validate_cell(c)
-    used = []
-    for c in configs:
-        if is_external(c, args.engines):
-            name = config_engine(c)
-            path = args.engines.get(name)
-            if path is None:            # "aioring" with named engines
-                path = args.engines[name] = os.path.join(
-                    REPO, "build", "libaioring.so")
-            if path not in used:
-                used.append(path)
-            if not args.hosts and not os.path.isfile(path):
-                raise SetupError(
-                    "engine %s (%s) not found: build it (cmake -S . -B "
-                    "build ... && cmake --build build) or pass --engine "
-                    "%sPATH" % (name, path, "" if name == "aioring" else
-                                name + "="))
+    used = engine_paths(args, configs)
     base, heads = ab_roles(configs, args.engines)
     if len(named_engines(args.engines)) >= 2 and not heads:
         raise SetupError("A/B needs the first named engine (%s) and at "
@@ -561,18 +521,83 @@ def setup(args):
             configs = [c for c in configs if c != "io_uring"]
     if heads and args.pin == "auto" and not args.cpus_allowed \
             and not args.hosts:
-        cpus = sorted(os.sched_getaffinity(0))
-        jobs = max(parse_cell_key(c)["jobs"] for c in cells)
-        if len(cpus) > jobs:
-            args.cpus_allowed = ",".join(map(str, cpus[-jobs:]))
-            notice("A/B: fio jobs pinned to CPU %s (--pin off to not)"
-                   % args.cpus_allowed)
+        pin_jobs(args, cells)
     # Exact counts in every A/B of builds (not through --client: the
     # counting tools run here).
     args.counter = None
     if args.counts and heads and not args.hosts and not args.dry_run:
         args.counter = cnt.Counter(ios=args.count_ios, reps=args.count_reps)
     return configs, cells, floors, used
+
+
+def gate_floors(args, cells, configs):
+    """--gate's floors (those of this run's cells, or all with
+    --gate-all), and the cells and configs they need added: (floors,
+    cells, configs)."""
+    try:
+        with open(args.gate) as f:
+            floors = normalize_floors(json.load(f))
+    except (OSError, ValueError) as e:
+        raise SetupError("--gate %s: %s" % (args.gate, e))
+    if not args.gate_all:
+        # The floors of the cells asked for (a files cell's floor
+        # needs its 1-file cell too, which the run has).
+        mine = [f for f in floors if f["cell"] in cells]
+        if len(mine) < len(floors):
+            notice("gate: judging the %d floor(s) of this run's cells; "
+                   "%d of other cells left out (--gate-all runs them)"
+                   % (len(mine), len(floors) - len(mine)))
+        floors = mine
+    extra_cells, extra_cfgs = [], []
+    for cell, cfg in needed_runs(floors):
+        if cell not in cells:
+            extra_cells.append(cell)
+        if cfg not in configs and cfg not in extra_cfgs:
+            extra_cfgs.append(cfg)
+    if extra_cells:
+        notice("gate adds cells: %s" % ", ".join(
+            dict.fromkeys(extra_cells)))
+        cells = order_cells(cells + extra_cells)
+    if extra_cfgs:
+        notice("gate adds configs: %s" % ", ".join(extra_cfgs))
+        configs = parse_configs(configs + extra_cfgs, args.engines)
+    return floors, cells, configs
+
+
+def engine_paths(args, configs):
+    """The engine builds the configs load, each once; an unnamed
+    "aioring" beside named builds is this repository's build.  Raises
+    SetupError for a build that is not there (not checked through
+    --client: the paths are the hosts')."""
+    used = []
+    for c in configs:
+        if is_external(c, args.engines):
+            name = config_engine(c)
+            path = args.engines.get(name)
+            if path is None:            # "aioring" with named engines
+                path = args.engines[name] = os.path.join(
+                    REPO, "build", "libaioring.so")
+            if path not in used:
+                used.append(path)
+            if not args.hosts and not os.path.isfile(path):
+                raise SetupError(
+                    "engine %s (%s) not found: build it (cmake -S . -B "
+                    "build ... && cmake --build build) or pass --engine "
+                    "%sPATH" % (name, path, "" if name == "aioring" else
+                                name + "="))
+    return used
+
+
+def pin_jobs(args, cells):
+    """An A/B's fio jobs on the last CPUs of this process's set, when it
+    has more CPUs than a cell has jobs (less migration noise; the other
+    CPUs keep fio's helper threads and the rest)."""
+    cpus = sorted(os.sched_getaffinity(0))
+    jobs = max(parse_cell_key(c)["jobs"] for c in cells)
+    if len(cpus) > jobs:
+        args.cpus_allowed = ",".join(map(str, cpus[-jobs:]))
+        notice("A/B: fio jobs pinned to CPU %s (--pin off to not)"
+               % args.cpus_allowed)
 
 
 def error_main(argv):
