@@ -182,8 +182,18 @@ def target_doc(t):
 
 
 def markdown(st, summary, by_host):
-    args, env, s = st.args, st.env, st.settings
-    t = st.target or {}
+    """summary.md: the headline and banners, the run's setting, each
+    verdict's section, the figures, the gate, the notes."""
+    return "\n".join(
+        md_head(st) + md_setting(st) + md_ab(st) + md_counts(st) +
+        md_baseline(st) + md_figures(st, summary, by_host) + md_gate(st) +
+        md_notes(st))
+
+
+def md_head(st):
+    """The title, then what decides: whether the run ran, every banner,
+    and what disturbed it."""
+    args = st.args
     title = "libaioring vs fio built-in engines"
     if st.ab_roles:
         title = "libaioring A/B: %s vs %s" % (
@@ -195,11 +205,10 @@ def markdown(st, summary, by_host):
             st.setup_error or "%d fio run(s) failed"
             % len(st.failures)), "",
             "No verdict below is a pass: the run is incomplete.", ""]
-    for name, res, banner in (
-            ("ab", st.ab, "A/B timed"),
-            ("counts", st.count_verdicts, "A/B counts"),
-            ("baseline", st.baseline,
-             "baseline %s" % args.against_baseline)):
+    for res, banner in (
+            (st.ab, "A/B timed"),
+            (st.count_verdicts, "A/B counts"),
+            (st.baseline, "baseline %s" % args.against_baseline)):
         if res is not None:
             lines += ["**%s**" % rep.verdict_banner(res, banner), ""]
     if st.gate is not None:
@@ -213,8 +222,15 @@ def markdown(st, summary, by_host):
         lines += ["> **%d run(s) shared the machine with other load** "
                   "(`busy` column): the numbers are disturbed."
                   % st.contended, ""]
-    lines.append("- kernel `%s`, %s, %s CPUs, `%s`" % (
-        env["kernel"], env["cpu_model"], env["nproc"], env["fio_version"]))
+    return lines
+
+
+def md_setting(st):
+    """Where and how it ran: machine, builds, target, rounds, load."""
+    args, env, s = st.args, st.env, st.settings
+    t = st.target or {}
+    lines = ["- kernel `%s`, %s, %s CPUs, `%s`" % (
+        env["kernel"], env["cpu_model"], env["nproc"], env["fio_version"])]
     for name, e in (env.get("engines") or {}).items():
         # A label (a git ref and commit) says what a build is; its path
         # is often a scratch copy, gone when the summary is read.
@@ -242,35 +258,53 @@ def markdown(st, summary, by_host):
                          "`%s`" % c for c in env["clients"]))
     if s.get("aior_opt"):
         lines.append("- engine options: `%s`" % " ".join(s["aior_opt"]))
-    if st.ab is not None:
-        lines += ["", "### A/B verdicts", "",
-            "Each head vs `%s`; %s; thresholds: %s." % (
-                st.ab_roles["base"],
-                "paired ratio = 10%% trimmed geometric mean over clean "
-                "rounds of head/base in the same round, Yuen's interval "
-                "at %.0f%% per look (rounds added until decisive; "
-                "docs/perf/ab.md)" % (LOOK_LEVEL * 100)
-                if args.budget else
-                "paired ratio = median over rounds of head/base in the "
-                "same round, 90%% bootstrap CI over rounds",
-                thresholds_text(args)), "",
-            rep.verdict_md(st.ab)]
-        if "ab.png" in st.charts:
-            # No image link: a PR comment or a step summary cannot
-            # resolve a file of the artifact.
-            lines += ["Chart: `ab.png` in the results (the artifact).", ""]
-    if st.count_verdicts is not None:
-        lines += ["", "### Exact counts per request", "",
-                  "Each build counted %d times in this run (%s); a count "
-                  "is judged against the larger of its threshold and its "
-                  "floor, and is inconclusive only when the spread between "
-                  "the repeats of one build (A/A) is over half of that."
-                  % (args.count_reps, counts_text(st)), "",
-                  rep.count_md(st.count_verdicts)]
-    if st.baseline is not None:
-        ab = st.baseline_doc or {}
-        lines += ["", "### Against baseline `%s`" % args.against_baseline,
-                  "",
+    return lines
+
+
+def md_ab(st):
+    """The timed A/B's verdicts, and how they were reached."""
+    if st.ab is None:
+        return []
+    args = st.args
+    lines = ["", "### A/B verdicts", "",
+             "Each head vs `%s`; %s; thresholds: %s." % (
+                 st.ab_roles["base"],
+                 "paired ratio = 10%% trimmed geometric mean over clean "
+                 "rounds of head/base in the same round, Yuen's interval "
+                 "at %.0f%% per look (rounds added until decisive; "
+                 "docs/perf/ab.md)" % (LOOK_LEVEL * 100)
+                 if args.budget else
+                 "paired ratio = median over rounds of head/base in the "
+                 "same round, 90%% bootstrap CI over rounds",
+                 thresholds_text(args)), "",
+             rep.verdict_md(st.ab)]
+    if "ab.png" in st.charts:
+        # No image link: a PR comment or a step summary cannot
+        # resolve a file of the artifact.
+        lines += ["Chart: `ab.png` in the results (the artifact).", ""]
+    return lines
+
+
+def md_counts(st):
+    """The exact counts' verdicts."""
+    if st.count_verdicts is None:
+        return []
+    return ["", "### Exact counts per request", "",
+            "Each build counted %d times in this run (%s); a count "
+            "is judged against the larger of its threshold and its "
+            "floor, and is inconclusive only when the spread between "
+            "the repeats of one build (A/A) is over half of that."
+            % (st.args.count_reps, counts_text(st)), "",
+            rep.count_md(st.count_verdicts)]
+
+
+def md_baseline(st):
+    """The verdicts against --against-baseline."""
+    if st.baseline is None:
+        return []
+    args = st.args
+    ab = st.baseline_doc or {}
+    return ["", "### Against baseline `%s`" % args.against_baseline, "",
             "Baseline saved %s at git `%s`; both runs normalised by their "
             "own interleaved built-in libaio (per round), then compared; "
             "thresholds: %s." % (
@@ -278,8 +312,12 @@ def markdown(st, summary, by_host):
                 (ab.get("env") or {}).get("git_describe"),
                 thresholds_text(args)), "",
             rep.verdict_md(st.baseline)]
-    lines += ["", "### Figures%s" % (" (all hosts)" if by_host else ""), "",
-              rep.md_table(summary, st.cells, st.configs)]
+
+
+def md_figures(st, summary, by_host):
+    """The figures: all hosts (or this one), then each --client host."""
+    lines = ["", "### Figures%s" % (" (all hosts)" if by_host else ""), "",
+             rep.md_table(summary, st.cells, st.configs)]
     for h, sm in by_host.items():
         lines += ["#### host `%s`" % h, "",
                   rep.md_table(sm, st.cells, st.configs)]
@@ -288,28 +326,39 @@ def markdown(st, summary, by_host):
               "CPU = (usr+sys) of the fio job thread x runtime / I/Os; "
               "`% raw aio` = share of fio's `t/io_uring -a1` on the same "
               "target.", ""]
-    if st.gate is not None:
-        lines += ["### Regression gate: %s" % rep.gate_banner(st.gate),
-                  "", "Floors `%s`: a floor passes when the %.0f%% interval of "
-                  "its per-round ratio clears it, fails when the interval is "
-                  "below it, and is inconclusive only when the interval "
-                  "straddles it%s." % (
-                      args.gate, 100 * (LOOK_LEVEL if args.budget else
-                                        DEFAULT_LEVEL),
-                      "; rounds were added until every floor was decided "
-                      "or the budget spent" if args.budget else ""),
-                  "", rep.gate_md(st.gate)]
+    return lines
+
+
+def md_gate(st):
+    """The floors of --gate, and the rule they were judged by."""
+    if st.gate is None:
+        return []
+    args = st.args
+    return ["### Regression gate: %s" % rep.gate_banner(st.gate), "",
+            "Floors `%s`: a floor passes when the %.0f%% interval of "
+            "its per-round ratio clears it, fails when the interval is "
+            "below it, and is inconclusive only when the interval "
+            "straddles it%s." % (
+                args.gate, 100 * (LOOK_LEVEL if args.budget else
+                                  DEFAULT_LEVEL),
+                "; rounds were added until every floor was decided "
+                "or the budget spent" if args.budget else ""),
+            "", rep.gate_md(st.gate)]
+
+
+def md_notes(st):
+    """The notes, failed runs and skipped cells, folded away."""
     notes = [n for n in st.notes if n]
     for f in st.failures:
         notes.append("FAILED: %s %s round %d: %s" % (
             f["cell"], f["config"], f["round"], f["error"]))
     for k in st.skipped:
         notes.append("skipped: %s" % k)
-    if notes:
-        lines += ["<details><summary>notes</summary>", ""]
-        lines += ["- " + n.replace("\n", " ") for n in notes]
-        lines += ["", "</details>", ""]
-    return "\n".join(lines)
+    if not notes:
+        return []
+    return (["<details><summary>notes</summary>", ""] +
+            ["- " + n.replace("\n", " ") for n in notes] +
+            ["", "</details>", ""])
 
 
 def step_summary(md):
