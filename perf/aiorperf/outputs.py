@@ -24,61 +24,20 @@ from .verdicts import EXIT_SETUP, ab_roles, verdict_groups
 
 
 def write_outputs(st):
-    """results.json, table.txt, summary.md, junit.xml, the charts; print
-    the tables."""
+    """results.json, table.txt, summary.md, junit.xml, the dashboards'
+    files, the charts; print the tables."""
     args, out = st.args, st.out
     cells = list(st.cells)
     summary = rep.summarize(st.samples, cells, st.configs)
-    hosts = rep.hosts_in(st.samples)
     by_host = {h: rep.summarize(st.samples, cells, st.configs, host=h)
-               for h in hosts}
-    table = rep.text_table(summary, cells, st.configs)
-    if hosts:
-        table = "all hosts (%s):\n%s" % (", ".join(hosts), table)
-        for h in hosts:
-            table += "\nhost %s:\n%s" % (h, rep.text_table(
-                by_host[h], cells, st.configs))
+               for h in rep.hosts_in(st.samples)}
+    table = figures_text(st, summary, by_host)
     PROGRESS.clear()
     print()
     print(table, end="")
-    extra_txt = ""
-    if st.gate is not None:
-        t = rep.gate_text(st.gate)
-        head = "\nregression gate (%s; a floor passes when the %.0f%% " \
-            "interval of its per-round ratio clears it):\n" % (
-                args.gate, 100 * (LOOK_LEVEL if args.budget else
-                                  DEFAULT_LEVEL))
-        print(head + t, end="")
-        extra_txt += head + t
-    if st.ab is not None:
-        r = st.ab_roles
-        head = "\nA/B: %s vs %s (max regression %s):\n" % (
-            ", ".join(r["heads"]), r["base"], thresholds_text(args))
-        t = rep.verdict_text(st.ab)
-        print(head + t, end="")
-        extra_txt += head + t
-    if st.count_verdicts is not None:
-        head = "\nexact counts per request (%s):\n" % counts_text(st)
-        t = rep.count_text(st.count_verdicts)
-        print(head + t, end="")
-        extra_txt += head + t
-    if st.baseline is not None:
-        head = "\nagainst baseline %r (normalised by built-in libaio):\n" % (
-            args.against_baseline)
-        t = rep.verdict_text(st.baseline)
-        print(head + t, end="")
-        extra_txt += head + t
-    charts, msgs = [], []
-    png, msg = rep.chart(summary, cells, st.configs, out)
-    msgs.append(msg)
-    if png:
-        charts.append(png)
-    for name, key in (("ab", "ab"), ("baseline", "baseline")):
-        if getattr(st, key):
-            p, m = rep.ab_chart(getattr(st, key), out, name)
-            msgs.append(m)
-            if p:
-                charts.append(p)
+    extra_txt = verdicts_text(st)
+    print(extra_txt, end="")
+    charts, msgs = draw_charts(st, summary)
     st.notes += msgs
     st.env["loadavg_end"] = os.getloadavg()
     st.charts = [os.path.basename(c) for c in charts]
@@ -89,16 +48,7 @@ def write_outputs(st):
     st.doc = doc
     with open(os.path.join(out, "table.txt"), "w") as f:
         f.write(table + extra_txt)
-    # Dashboards take these as they are: Bencher (bmf.json, Bencher
-    # Metric Format) and github-action-benchmark (customBiggerIsBetter /
-    # customSmallerIsBetter).
-    bmf = rep.bmf_doc(summary, cells, st.configs, st.count_rows)
-    bigger, smaller = rep.gab_docs(bmf)
-    for name, data in (("bmf.json", bmf), ("benchmark-bigger.json", bigger),
-                       ("benchmark-smaller.json", smaller)):
-        with open(os.path.join(out, name), "w") as f:
-            json.dump(data, f, indent=1)
-            f.write("\n")
+    write_dashboards(st, summary)
     junit = rep.junit_xml(verdict_groups(st), st.failures,
                           strict=args.strict,
                           elapsed=time.monotonic() - st.t0,
@@ -115,6 +65,73 @@ def write_outputs(st):
     print("results: %s (results.json, summary.md, table.txt, junit.xml, "
           "bmf.json, benchmark-{bigger,smaller}.json%s)"
           % (out, "".join(", " + os.path.basename(c) for c in charts)))
+
+
+def figures_text(st, summary, by_host):
+    """The terminal table of the figures: of all hosts, then of each."""
+    table = rep.text_table(summary, st.cells, st.configs)
+    if by_host:
+        table = "all hosts (%s):\n%s" % (", ".join(by_host), table)
+        for h, sm in by_host.items():
+            table += "\nhost %s:\n%s" % (h, rep.text_table(
+                sm, st.cells, st.configs))
+    return table
+
+
+def verdicts_text(st):
+    """The terminal tables of the verdicts: gate, A/B, counts, baseline,
+    each under a line saying what was judged how."""
+    args = st.args
+    text = ""
+    if st.gate is not None:
+        text += "\nregression gate (%s; a floor passes when the %.0f%% " \
+            "interval of its per-round ratio clears it):\n" % (
+                args.gate, 100 * (LOOK_LEVEL if args.budget else
+                                  DEFAULT_LEVEL))
+        text += rep.gate_text(st.gate)
+    if st.ab is not None:
+        r = st.ab_roles
+        text += "\nA/B: %s vs %s (max regression %s):\n" % (
+            ", ".join(r["heads"]), r["base"], thresholds_text(args))
+        text += rep.verdict_text(st.ab)
+    if st.count_verdicts is not None:
+        text += "\nexact counts per request (%s):\n" % counts_text(st)
+        text += rep.count_text(st.count_verdicts)
+    if st.baseline is not None:
+        text += "\nagainst baseline %r (normalised by built-in libaio):\n" % (
+            args.against_baseline)
+        text += rep.verdict_text(st.baseline)
+    return text
+
+
+def draw_charts(st, summary):
+    """ratios.png, and ab.png and baseline.png when there are such
+    verdicts: ([paths drawn], [messages])."""
+    charts, msgs = [], []
+    png, msg = rep.chart(summary, list(st.cells), st.configs, st.out)
+    msgs.append(msg)
+    if png:
+        charts.append(png)
+    for name, res in (("ab", st.ab), ("baseline", st.baseline)):
+        if res:
+            p, m = rep.ab_chart(res, st.out, name)
+            msgs.append(m)
+            if p:
+                charts.append(p)
+    return charts, msgs
+
+
+def write_dashboards(st, summary):
+    """What dashboards take as it is: Bencher (bmf.json, Bencher Metric
+    Format) and github-action-benchmark (customBiggerIsBetter /
+    customSmallerIsBetter)."""
+    bmf = rep.bmf_doc(summary, list(st.cells), st.configs, st.count_rows)
+    bigger, smaller = rep.gab_docs(bmf)
+    for name, data in (("bmf.json", bmf), ("benchmark-bigger.json", bigger),
+                       ("benchmark-smaller.json", smaller)):
+        with open(os.path.join(st.out, name), "w") as f:
+            json.dump(data, f, indent=1)
+            f.write("\n")
 
 
 def labelled(args, config):
