@@ -272,71 +272,97 @@ def prepare_target(args, cells, t):
     """
     nfiles = sorted({parse_cell_key(c)["files"] for c in cells} - {1})
     if args.preset == "disk":
-        path = os.path.abspath(args.target or "bench-disk.dat")
-        size = args.size or (4 << 30)
-        t.update(path=path, kind="disk", size=size)
-        if not (os.path.isfile(path) and os.path.getsize(path) >= size):
-            notice("writing %s (%s) once, kept for later runs"
-                   % (path, human_size(size)))
-            write_file(path, size, fsync=True)
-        t["size"] = os.path.getsize(path)
-        t["notes"].append("disk file %s kept (rm it to free %s)"
-                          % (path, human_size(t["size"])))
-        drop_files_dir = False          # kept with the disk file
-        files_dir = path + ".files%d"
+        where = disk_target(args, t)
     elif args.target:
-        path = os.path.abspath(args.target)
-        if os.path.exists(path) and stat.S_ISBLK(os.stat(path).st_mode):
-            t.update(path=path, kind="blockdev", pass_size=False)
-            with open(path, "rb") as f:
-                t["size"] = f.seek(0, os.SEEK_END)
-            t["readonly"] = not args.allow_write
-            if nfiles:
-                t["notes"].append("files cells skipped: the target is a "
-                                  "block device")
-            check_direct(path)
+        where = given_target(args, t, nfiles)
+        if where is None:               # a block device: no files cells
             return
-        if os.path.isdir(path):
-            raise SetupError("--target %s is a directory; give a file or a "
-                             "block device" % path)
-        t.update(path=path, kind="file")
-        if os.path.exists(path):
-            t["size"] = os.path.getsize(path)
-            t["pass_size"] = args.size is not None
-            if args.size:
-                t["size"] = args.size
-        else:
-            t["size"] = args.size or (1 << 30)
-            if not args.keep:
-                t["cleanup"].append(path)
-            write_file(path, t["size"], fsync=True)
-        drop_files_dir = not args.keep
-        files_dir = path + ".files%d"
     else:
-        base = "/dev/shm" if os.path.isdir("/dev/shm") else None
-        if base is None:
-            notice("no /dev/shm: the default target is not RAM-backed")
-        root = base or tempfile.gettempdir()
-        st = os.statvfs(root)
-        size = args.size or default_ram_size(st.f_bavail * st.f_frsize,
-                                             len(nfiles), t["notes"])
-        need = size * (1 + len(nfiles))
-        if st.f_bavail * st.f_frsize < need + (64 << 20):
-            raise SetupError("%s has %s free, the target needs %s: pass a "
-                             "smaller --size, or give the container more "
-                             "(docker: --shm-size=2g)" % (root, human_size(
-                                 st.f_bavail * st.f_frsize), human_size(need)))
-        d = tempfile.mkdtemp(prefix="aior-bench-", dir=root)
-        if args.keep:
-            t["notes"].append("kept %s (--keep)" % d)
-        else:
-            t["cleanup"].append(d)
-        path = os.path.join(d, "aior-bench.dat")
-        t.update(path=path, kind="ram" if base else "file", size=size)
-        write_file(path, size)
-        drop_files_dir = False  # inside d, which goes as a whole
-        files_dir = os.path.join(d, "files%d")
+        where = ram_target(args, t, nfiles)
+    path, files_dir, drop_files_dir = where
     check_direct(path)
+    make_files_cells(t, nfiles, files_dir, drop_files_dir)
+
+
+def disk_target(args, t):
+    """--preset disk: a preallocated file, written once and kept;
+    returns (path, files dir pattern, drop the files dir)."""
+    path = os.path.abspath(args.target or "bench-disk.dat")
+    size = args.size or (4 << 30)
+    t.update(path=path, kind="disk", size=size)
+    if not (os.path.isfile(path) and os.path.getsize(path) >= size):
+        notice("writing %s (%s) once, kept for later runs"
+               % (path, human_size(size)))
+        write_file(path, size, fsync=True)
+    t["size"] = os.path.getsize(path)
+    t["notes"].append("disk file %s kept (rm it to free %s)"
+                      % (path, human_size(t["size"])))
+    return path, path + ".files%d", False   # kept with the disk file
+
+
+def given_target(args, t, nfiles):
+    """--target: a block device (checked, None returned) or a file, made
+    if missing; returns (path, files dir pattern, drop the files dir)."""
+    path = os.path.abspath(args.target)
+    if os.path.exists(path) and stat.S_ISBLK(os.stat(path).st_mode):
+        t.update(path=path, kind="blockdev", pass_size=False)
+        with open(path, "rb") as f:
+            t["size"] = f.seek(0, os.SEEK_END)
+        t["readonly"] = not args.allow_write
+        if nfiles:
+            t["notes"].append("files cells skipped: the target is a "
+                              "block device")
+        check_direct(path)
+        return None
+    if os.path.isdir(path):
+        raise SetupError("--target %s is a directory; give a file or a "
+                         "block device" % path)
+    t.update(path=path, kind="file")
+    if os.path.exists(path):
+        t["size"] = os.path.getsize(path)
+        t["pass_size"] = args.size is not None
+        if args.size:
+            t["size"] = args.size
+    else:
+        t["size"] = args.size or (1 << 30)
+        if not args.keep:
+            t["cleanup"].append(path)
+        write_file(path, t["size"], fsync=True)
+    return path, path + ".files%d", not args.keep
+
+
+def ram_target(args, t, nfiles):
+    """The default: a new file in /dev/shm (or the temporary directory),
+    sized to fit; returns (path, files dir pattern, drop the files
+    dir)."""
+    base = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    if base is None:
+        notice("no /dev/shm: the default target is not RAM-backed")
+    root = base or tempfile.gettempdir()
+    st = os.statvfs(root)
+    size = args.size or default_ram_size(st.f_bavail * st.f_frsize,
+                                         len(nfiles), t["notes"])
+    need = size * (1 + len(nfiles))
+    if st.f_bavail * st.f_frsize < need + (64 << 20):
+        raise SetupError("%s has %s free, the target needs %s: pass a "
+                         "smaller --size, or give the container more "
+                         "(docker: --shm-size=2g)" % (root, human_size(
+                             st.f_bavail * st.f_frsize), human_size(need)))
+    d = tempfile.mkdtemp(prefix="aior-bench-", dir=root)
+    if args.keep:
+        t["notes"].append("kept %s (--keep)" % d)
+    else:
+        t["cleanup"].append(d)
+    path = os.path.join(d, "aior-bench.dat")
+    t.update(path=path, kind="ram" if base else "file", size=size)
+    write_file(path, size)
+    # The files go inside d, which goes as a whole.
+    return path, os.path.join(d, "files%d"), False
+
+
+def make_files_cells(t, nfiles, files_dir, drop_files_dir):
+    """The N files of each files cell, beside the target (kept when they
+    are there at the right size)."""
     for n in nfiles:
         d = files_dir % n
         per = max(1 << 20, (t["size"] // n) >> 20 << 20)
