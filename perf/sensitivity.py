@@ -582,6 +582,54 @@ def check(doc, delays):
 
 def main(argv=None):
     sys.path.insert(0, HERE)
+    args = parse_args(argv)
+    os.makedirs(os.path.join(args.out, "runs"), exist_ok=True)
+    cmdfile = os.path.join(args.out, "command.txt")
+    if not args.table_only:
+        with open(cmdfile, "w") as f:
+            f.write(args.command + "\n")
+        run_missing(args)
+    if os.path.isfile(cmdfile):
+        with open(cmdfile) as f:
+            args.command = f.read().strip()
+    doc = table(args)
+    if args.check:
+        return 0 if check(doc, args.delays) else 1
+    return 0
+
+
+def parse_args(argv):
+    """The command line, checked; exits 2 on a usage error."""
+    from aiorperf.cli import parse_duration
+    p = new_parser()
+    args = p.parse_args(argv)
+    try:
+        args.delays = sorted({int(x) for x in args.delays.split(",") if x})
+        args.insns = sorted({int(x) for x in args.insns.split(",") if x})
+    except ValueError:
+        p.error("--delays %r / --insns %r: want whole numbers, e.g. %s / %s"
+                % (args.delays, args.insns, DEFAULT_DELAYS, DEFAULT_INSNS))
+    if (args.delays and min(args.delays) < 0) or \
+            (args.insns and min(args.insns) < 1) or args.syscall_every < 0:
+        p.error("--delays >= 0 ns, --insns >= 1%, --syscall-every >= 0")
+    try:
+        args.budget = parse_duration(args.budget)
+    except argparse.ArgumentTypeError as e:
+        p.error("--budget %s" % e)
+    if args.count_runs is None:
+        args.count_runs = args.runs
+    if args.runs < 0 or args.count_runs < 0:
+        p.error("--runs and --count-runs >= 0")
+    args.out = os.path.abspath(args.out)
+    args.table_dir = os.path.abspath(args.table_dir or args.out)
+    args.build_dir = os.path.join(args.out, "builds")
+    args.command = " ".join(["perf/sensitivity.py"] + [
+        a for a in (argv if argv is not None else sys.argv[1:])])
+    return args
+
+
+def new_parser():
+    """The options of the study."""
     from aiorperf import gate
     p = argparse.ArgumentParser(
         prog="sensitivity.py", description=__doc__.split("\n\n")[0],
@@ -634,56 +682,26 @@ def main(argv=None):
     p.add_argument("--table-only", action="store_true")
     p.add_argument("compare_args", nargs="*",
                    help="after --: more perf/compare.py arguments")
-    args = p.parse_args(argv)
-    from aiorperf.cli import parse_duration
-    try:
-        args.delays = sorted({int(x) for x in args.delays.split(",") if x})
-        args.insns = sorted({int(x) for x in args.insns.split(",") if x})
-    except ValueError:
-        p.error("--delays %r / --insns %r: want whole numbers, e.g. %s / %s"
-                % (args.delays, args.insns, DEFAULT_DELAYS, DEFAULT_INSNS))
-    if (args.delays and min(args.delays) < 0) or \
-            (args.insns and min(args.insns) < 1) or args.syscall_every < 0:
-        p.error("--delays >= 0 ns, --insns >= 1%, --syscall-every >= 0")
-    try:
-        args.budget = parse_duration(args.budget)
-    except argparse.ArgumentTypeError as e:
-        p.error("--budget %s" % e)
-    if args.count_runs is None:
-        args.count_runs = args.runs
-    if args.runs < 0 or args.count_runs < 0:
-        p.error("--runs and --count-runs >= 0")
-    args.out = os.path.abspath(args.out)
-    args.table_dir = os.path.abspath(args.table_dir or args.out)
-    args.build_dir = os.path.join(args.out, "builds")
-    args.command = " ".join(["perf/sensitivity.py"] + [
-        a for a in (argv if argv is not None else sys.argv[1:])])
-    os.makedirs(os.path.join(args.out, "runs"), exist_ok=True)
-    cmdfile = os.path.join(args.out, "command.txt")
-    if not args.table_only:
-        with open(cmdfile, "w") as f:
-            f.write(args.command + "\n")
-        timed, counted = engines(args)
-        kinds = (("runs", timed, args.runs if args.delays else 0),
-                 ("count-runs", counted, args.count_runs))
-        for kind, engs, n in kinds:
-            log("%s engines: %s" % (kind, ", ".join(
-                "%s=%s" % kv for kv in engs.items())))
-            todo = [i for i in range(1, n + 1) if not done(args, kind, i)]
-            if args.max_new is not None:
-                todo = todo[:args.max_new]
-            # The exclusive lock is taken for --per-lock runs at a time.
-            for k in range(0, len(todo), args.per_lock):
-                with Lock(args.lock, True):
-                    for i in todo[k:k + args.per_lock]:
-                        run_one(args, engs, kind, i)
-    if os.path.isfile(cmdfile):
-        with open(cmdfile) as f:
-            args.command = f.read().strip()
-    doc = table(args)
-    if args.check:
-        return 0 if check(doc, args.delays) else 1
-    return 0
+    return p
+
+
+def run_missing(args):
+    """The timed and the counted runs not yet in OUT (at most --max-new
+    of each), --per-lock at a time under the exclusive lock."""
+    timed, counted = engines(args)
+    kinds = (("runs", timed, args.runs if args.delays else 0),
+             ("count-runs", counted, args.count_runs))
+    for kind, engs, n in kinds:
+        log("%s engines: %s" % (kind, ", ".join(
+            "%s=%s" % kv for kv in engs.items())))
+        todo = [i for i in range(1, n + 1) if not done(args, kind, i)]
+        if args.max_new is not None:
+            todo = todo[:args.max_new]
+        # The exclusive lock is taken for --per-lock runs at a time.
+        for k in range(0, len(todo), args.per_lock):
+            with Lock(args.lock, True):
+                for i in todo[k:k + args.per_lock]:
+                    run_one(args, engs, kind, i)
 
 
 if __name__ == "__main__":
