@@ -447,8 +447,14 @@ def plant_text(r):
 
 
 def markdown(doc):
-    s = doc["settings"]
-    lines = [
+    """sensitivity.md: what was run, the timed plants, the counted ones,
+    and how to read them."""
+    return "\n".join(md_intro(doc) + md_timed(doc) + md_counted(doc) +
+                     md_reading(doc))
+
+
+def md_intro(doc):
+    return [
         "# Sensitivity of the A/B, measured",
         "",
         "How often `perf/compare.py`'s A/B flags a build with a known, "
@@ -464,7 +470,14 @@ def markdown(doc):
             doc["machine"].get("fio_version")),
         "",
         "    " + doc["command"],
-        "",
+        ""]
+
+
+def md_timed(doc):
+    """The timed plants: how they were judged, a row each, and the
+    smallest loss caught."""
+    s = doc["settings"]
+    lines = [
         "## Timed plants",
         "",
         "A busy wait per request (CMake `-DAIOR_PLANTED_DELAY_NS=N`, "
@@ -505,22 +518,28 @@ def markdown(doc):
               % ("a planted %d ns per request, measured as a %s IOPS loss"
                  % (sm["planted_ns"], pct(sm["loss_median"])) if sm else
                  "none of the planted sizes"),
-              "",
-              "## Counted plants",
-              "",
-              "Exact counts alone (`--counts-only`): `-DAIOR_PLANTED_INSNS=N` "
-              "(N nops per request in the engine's own code, N from the "
-              "base's own count in this cell) and "
-              "`-DAIOR_PLANTED_SYSCALL_EVERY=K` (one getppid() every K "
-              "requests).  Thresholds: %s (relative, with an absolute "
-              "floor per request)." % ", ".join(
-                  "%s %g%% (floor %g)" % (k, v["threshold"] * 100,
-                                          v["floor"])
-                  for k, v in s["count_thresholds"].items()),
-              "",
-              "| planted | runs | change measured (median, per request) | "
-              "flagged as regression (any count) | flagged by |",
-              "|---|---:|---|---:|---|"]
+              ""]
+    return lines
+
+
+def md_counted(doc):
+    """The counted plants: their thresholds and a row each."""
+    s = doc["settings"]
+    lines = ["## Counted plants",
+             "",
+             "Exact counts alone (`--counts-only`): `-DAIOR_PLANTED_INSNS=N` "
+             "(N nops per request in the engine's own code, N from the "
+             "base's own count in this cell) and "
+             "`-DAIOR_PLANTED_SYSCALL_EVERY=K` (one getppid() every K "
+             "requests).  Thresholds: %s (relative, with an absolute "
+             "floor per request)." % ", ".join(
+                 "%s %g%% (floor %g)" % (k, v["threshold"] * 100,
+                                         v["floor"])
+                 for k, v in s["count_thresholds"].items()),
+             "",
+             "| planted | runs | change measured (median, per request) | "
+             "flagged as regression (any count) | flagged by |",
+             "|---|---:|---|---:|---|"]
     for r in [r for r in doc["rows"] if "planted_ns" not in r]:
         lines.append("| %s | %d | %s | **%d/%d** | %s |" % (
             plant_text(r), r["runs"], ", ".join(
@@ -529,20 +548,24 @@ def markdown(doc):
             r["flagged"], r["runs"], ", ".join(
                 "%s %d" % kv for kv in sorted(r["flagged_by"].items()))
             or "-"))
-    lines += ["",
-              "A run *flags* a build when any metric or count of it gets the "
-              "verdict REGRESSION (what makes `compare.py` exit 1).  A run "
-              "in which a fio run or a count failed (exit 2) is not in the "
-              "rows: failed runs, timed %d, counted %d.  " % (
-                  max([r.get("failed_runs", 0) for r in doc["rows"]
-                       if "planted_ns" in r] or [0]),
-                  max([r.get("failed_runs", 0) for r in doc["rows"]
-                       if "planted_ns" not in r] or [0])) +
-              "The measured loss is 1 - the A/B estimate (trimmed geometric "
-              "mean of the per-round IOPS ratios planted/base); the same "
-              "planted nanoseconds cost a larger share on a faster machine.  "
-              "Per-run figures: `sensitivity.json`.", ""]
-    return "\n".join(lines)
+    return lines
+
+
+def md_reading(doc):
+    """What flagged means, the failed runs, what the loss is."""
+    return ["",
+            "A run *flags* a build when any metric or count of it gets the "
+            "verdict REGRESSION (what makes `compare.py` exit 1).  A run "
+            "in which a fio run or a count failed (exit 2) is not in the "
+            "rows: failed runs, timed %d, counted %d.  " % (
+                max([r.get("failed_runs", 0) for r in doc["rows"]
+                     if "planted_ns" in r] or [0]),
+                max([r.get("failed_runs", 0) for r in doc["rows"]
+                     if "planted_ns" not in r] or [0])) +
+            "The measured loss is 1 - the A/B estimate (trimmed geometric "
+            "mean of the per-round IOPS ratios planted/base); the same "
+            "planted nanoseconds cost a larger share on a faster machine.  "
+            "Per-run figures: `sensitivity.json`.", ""]
 
 
 def check(doc, delays):
