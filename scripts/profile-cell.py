@@ -163,6 +163,22 @@ def make_target(args, scratch):
 
 
 def main():
+    args, qds, configs = parse_args()
+    out_dir = args.out or os.path.join(REPO, "docs", "perf", "profile-%s-%s"
+                                       % (args.rw, args.bs))
+    os.makedirs(out_dir, exist_ok=True)
+    results = profile_all(args, qds, configs)
+    env = environment(args)
+    with open(os.path.join(out_dir, "profile.json"), "w") as f:
+        json.dump({"env": env, "results": results}, f, indent=1)
+    with open(os.path.join(out_dir, "profile.md"), "w") as f:
+        f.write(profile_md(args, env, results))
+    print("wrote %s/profile.md and profile.json" % out_dir)
+
+
+def parse_args(argv=None):
+    """(args, [queue depths], [configs]), checked; exits on a usage
+    error or without perf."""
     ap = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -184,7 +200,7 @@ def main():
     ap.add_argument("--fio", default=shutil.which("fio") or "fio")
     ap.add_argument("--perf", default=shutil.which("perf") or "perf")
     ap.add_argument("--out")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
     try:
         qds = [int(q) for q in args.qd.split(",")]
@@ -199,9 +215,12 @@ def main():
         ap.error("--engine %s does not exist (build first)" % args.engine)
     if not shutil.which(args.perf):
         sys.exit("profile-cell: perf not found: apt-get install linux-perf")
-    out_dir = args.out or os.path.join(REPO, "docs", "perf", "profile-%s-%s"
-                                       % (args.rw, args.bs))
-    os.makedirs(out_dir, exist_ok=True)
+    return args, qds, configs
+
+
+def profile_all(args, qds, configs):
+    """Every queue depth and configuration under perf record, one after
+    the other, on a target made for them; the result rows."""
     scratch = tempfile.mkdtemp(prefix="aior-profile-",
                                dir="/dev/shm" if not args.target else None)
     results = []
@@ -209,83 +228,94 @@ def main():
         make_target(args, scratch)
         for qd in qds:
             for config in configs:
-                cell = (args.rw, args.bs, qd)
-                data = os.path.join(scratch, "perf.data")
-                cmd = [args.perf, "record", "-q", "-F", str(args.freq),
-                       "-o", data, "--"] + fio_cmd(args, cell, config)
-                p = subprocess.run(cmd, capture_output=True, text=True)
-                if p.returncode:
-                    sys.exit("profile-cell: %s failed (exit %d): %s" % (
-                        " ".join(cmd), p.returncode, p.stderr.strip()[-400:]))
-                m = parse_fio(p.stdout, args.rw)
-                shares, top = perf_breakdown(args.perf, data)
-                r = {"cell": "%s/%s/qd%d" % cell, "config": config,
-                     "fio": m, "shares": shares,
-                     "us_per_io": {k: v * m["cpu_us_per_io"]
-                                   for k, v in shares.items()},
-                     "top": top}
-                results.append(r)
-                print("%-18s %-24s %8.1fk IOPS  %.2f us CPU/IO  aio %.0f%% "
-                      "fs %.0f%% fio %.0f%% engine %.0f%%" % (
-                          r["cell"], config, m["iops"] / 1e3,
-                          m["cpu_us_per_io"],
-                          100 * shares["kernel aio path"],
-                          100 * shares["file system"], 100 * shares["fio"],
-                          100 * shares["engine"]), flush=True)
-                os.unlink(data)
+                results.append(profile_one(args, scratch, (args.rw, args.bs,
+                                                           qd), config))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    return results
 
-    env = {"date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-           "kernel": platform.release(), "cpus": os.cpu_count(),
-           "fio": subprocess.run([args.fio, "--version"], capture_output=True,
-                                 text=True).stdout.strip(),
-           "perf_freq_hz": args.freq, "runtime_s": args.runtime,
-           "target": args.target or "written file in /dev/shm",
-           "git": subprocess.run(["git", "-C", REPO, "rev-parse", "--short",
-                                  "HEAD"], capture_output=True,
-                                 text=True).stdout.strip()}
-    with open(os.path.join(out_dir, "profile.json"), "w") as f:
-        json.dump({"env": env, "results": results}, f, indent=1)
-    with open(os.path.join(out_dir, "profile.md"), "w") as f:
-        f.write("# CPU per I/O by where it goes: %s %s\n\n" % (args.rw,
-                                                               args.bs))
-        f.write("`python3 scripts/profile-cell.py --rw %s --bs %s --qd %s "
-                "--configs %s` at %s (kernel %s, %s, %d CPUs, engine at "
-                "%s); target: %s. One fio run of %.0f s per row under "
-                "`perf record -F %d`; IOPS and CPU are fio's own figures "
-                "for that run (perf costs a few percent).\n\n" % (
-                    args.rw, args.bs, args.qd, args.configs, env["date_utc"],
-                    env["kernel"], env["fio"], env["cpus"], env["git"],
-                    env["target"], args.runtime, args.freq))
-        f.write("Each class: share of samples / microseconds of CPU per "
-                "I/O.\n\n")
-        f.write("| cell | config | IOPS | CPU µs/IO | " +
-                " | ".join(CLASSES) + " |\n")
-        f.write("|---|---|--:|--:|" + "--:|" * len(CLASSES) + "\n")
-        for r in results:
-            f.write("| %s | %s | %.1fk | %.2f | " % (
-                r["cell"], r["config"], r["fio"]["iops"] / 1e3,
-                r["fio"]["cpu_us_per_io"]) + " | ".join(
-                    "%.0f%% / %.2f" % (100 * r["shares"][k], r["us_per_io"][k])
-                    for k in CLASSES) + " |\n")
-        f.write("\nHeaviest symbols per row (share of samples):\n\n")
-        for r in results:
-            f.write("- %s %s: " % (r["cell"], r["config"]) + "; ".join(
-                "%s %.1f%% (%s)" % (t["sym"], t["share"], t["class"])
-                for t in r["top"][:10]) + "\n")
-        stats = [r for r in results if r["fio"]["engine_stats"]]
-        if stats:
-            f.write("\nEngine counters (requests per io_submit(), holds):\n\n")
-            for r in stats:
-                s = r["fio"]["engine_stats"]
-                f.write("- %s %s: %.1f requests per io_submit(), holds=%d, "
-                        "inline_submits=%d\n" % (
-                            r["cell"], r["config"],
-                            s.get("submitted", 0) / max(s.get("submit_calls",
-                                                              0), 1),
-                            s.get("holds", 0), s.get("inline_submits", 0)))
-    print("wrote %s/profile.md and profile.json" % out_dir)
+
+def profile_one(args, scratch, cell, config):
+    """One fio run under perf record: its figures, the share of each
+    class, and the heaviest symbols."""
+    data = os.path.join(scratch, "perf.data")
+    cmd = [args.perf, "record", "-q", "-F", str(args.freq),
+           "-o", data, "--"] + fio_cmd(args, cell, config)
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode:
+        sys.exit("profile-cell: %s failed (exit %d): %s" % (
+            " ".join(cmd), p.returncode, p.stderr.strip()[-400:]))
+    m = parse_fio(p.stdout, args.rw)
+    shares, top = perf_breakdown(args.perf, data)
+    r = {"cell": "%s/%s/qd%d" % cell, "config": config,
+         "fio": m, "shares": shares,
+         "us_per_io": {k: v * m["cpu_us_per_io"]
+                       for k, v in shares.items()},
+         "top": top}
+    print("%-18s %-24s %8.1fk IOPS  %.2f us CPU/IO  aio %.0f%% "
+          "fs %.0f%% fio %.0f%% engine %.0f%%" % (
+              r["cell"], config, m["iops"] / 1e3,
+              m["cpu_us_per_io"],
+              100 * shares["kernel aio path"],
+              100 * shares["file system"], 100 * shares["fio"],
+              100 * shares["engine"]), flush=True)
+    os.unlink(data)
+    return r
+
+
+def environment(args):
+    return {"date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "kernel": platform.release(), "cpus": os.cpu_count(),
+            "fio": subprocess.run([args.fio, "--version"],
+                                  capture_output=True,
+                                  text=True).stdout.strip(),
+            "perf_freq_hz": args.freq, "runtime_s": args.runtime,
+            "target": args.target or "written file in /dev/shm",
+            "git": subprocess.run(["git", "-C", REPO, "rev-parse", "--short",
+                                   "HEAD"], capture_output=True,
+                                  text=True).stdout.strip()}
+
+
+def profile_md(args, env, results):
+    """profile.md: the command and setting, a row per run, the heaviest
+    symbols, the engine's counters."""
+    out = ["# CPU per I/O by where it goes: %s %s\n\n" % (args.rw, args.bs)]
+    out.append("`python3 scripts/profile-cell.py --rw %s --bs %s --qd %s "
+               "--configs %s` at %s (kernel %s, %s, %d CPUs, engine at "
+               "%s); target: %s. One fio run of %.0f s per row under "
+               "`perf record -F %d`; IOPS and CPU are fio's own figures "
+               "for that run (perf costs a few percent).\n\n" % (
+                   args.rw, args.bs, args.qd, args.configs, env["date_utc"],
+                   env["kernel"], env["fio"], env["cpus"], env["git"],
+                   env["target"], args.runtime, args.freq))
+    out.append("Each class: share of samples / microseconds of CPU per "
+               "I/O.\n\n")
+    out.append("| cell | config | IOPS | CPU µs/IO | " +
+               " | ".join(CLASSES) + " |\n")
+    out.append("|---|---|--:|--:|" + "--:|" * len(CLASSES) + "\n")
+    for r in results:
+        out.append("| %s | %s | %.1fk | %.2f | " % (
+            r["cell"], r["config"], r["fio"]["iops"] / 1e3,
+            r["fio"]["cpu_us_per_io"]) + " | ".join(
+                "%.0f%% / %.2f" % (100 * r["shares"][k], r["us_per_io"][k])
+                for k in CLASSES) + " |\n")
+    out.append("\nHeaviest symbols per row (share of samples):\n\n")
+    for r in results:
+        out.append("- %s %s: " % (r["cell"], r["config"]) + "; ".join(
+            "%s %.1f%% (%s)" % (t["sym"], t["share"], t["class"])
+            for t in r["top"][:10]) + "\n")
+    stats = [r for r in results if r["fio"]["engine_stats"]]
+    if stats:
+        out.append("\nEngine counters (requests per io_submit(), holds):\n\n")
+        for r in stats:
+            s = r["fio"]["engine_stats"]
+            out.append("- %s %s: %.1f requests per io_submit(), holds=%d, "
+                       "inline_submits=%d\n" % (
+                           r["cell"], r["config"],
+                           s.get("submitted", 0) / max(s.get("submit_calls",
+                                                             0), 1),
+                           s.get("holds", 0), s.get("inline_submits", 0)))
+    return "".join(out)
 
 
 if __name__ == "__main__":
