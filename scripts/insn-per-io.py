@@ -53,6 +53,16 @@ def count(args, cmd, ios, scratch):
 
 
 def main():
+    args, engines, configs, qds = parse_args()
+    rows = count_all(args, engines, configs, qds)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"ios": args.ios, "rows": rows}, f, indent=1)
+
+
+def parse_args(argv=None):
+    """(args, {engine name: path}, [configs], [queue depths]), checked;
+    exits on a usage error or without valgrind."""
     ap = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -68,8 +78,9 @@ def main():
     ap.add_argument("--json", metavar="FILE",
                     help="also write the figures to FILE as JSON")
     ap.add_argument("--fio", default=shutil.which("fio") or "fio")
-    ap.add_argument("--valgrind", default=shutil.which("valgrind") or "valgrind")
-    args = ap.parse_args()
+    ap.add_argument("--valgrind",
+                    default=shutil.which("valgrind") or "valgrind")
+    args = ap.parse_args(argv)
 
     try:
         engines = parse_engine_specs(
@@ -93,34 +104,28 @@ def main():
     if not shutil.which(args.valgrind):
         sys.exit("insn-per-io: %s not found: apt-get install valgrind"
                  % args.valgrind)
+    return args, engines, configs, qds
 
+
+def count_all(args, engines, configs, qds):
+    """Every queue depth and configuration counted on a file written for
+    them; prints a row each and returns the rows."""
     scratch = tempfile.mkdtemp(prefix="aior-insn-", dir="/dev/shm")
     rows = []
     try:
         target = os.path.join(scratch, "insn.dat")
         subprocess.run([args.fio, "--name=fill", "--filename=%s" % target,
-                        "--rw=write", "--bs=1m", "--size=1g", "--ioengine=psync",
-                        "--output=/dev/null"], check=True)
+                        "--rw=write", "--bs=1m", "--size=1g",
+                        "--ioengine=psync", "--output=/dev/null"], check=True)
         print("user-space instructions per request (callgrind; %d and %d "
-              "requests, the difference over %d)" % (args.ios, 2 * args.ios, args.ios))
+              "requests, the difference over %d)"
+              % (args.ios, 2 * args.ios, args.ios))
         print("%-26s %-26s %8s  %s" % ("cell", "config", "total",
                                        "  ".join("%13s" % p for p in PARTS)))
         for qd in qds:
             cell = "%s/%s/qd%d" % (args.rw, args.bs, qd)
             for config in configs:
-                name, *opts = config.split(":")
-                cmd = [args.fio, "--name=aior-insn", "--rw=%s" % args.rw,
-                       "--bs=%s" % args.bs, "--iodepth=%d" % qd, "--direct=1",
-                       "--norandommap=1", "--randrepeat=0", "--thread",
-                       "--filename=%s" % target, "--output=/dev/null"]
-                if qd >= 128:
-                    cmd += ["--iodepth_batch_submit=32",
-                            "--iodepth_batch_complete_max=32"]
-                if name in BUILTIN_CONFIGS:
-                    cmd += BUILTIN_CONFIGS[name]
-                else:
-                    cmd.append("--ioengine=external:%s" % engines[name])
-                cmd += ["--%s" % kv for kv in opts]
+                cmd = job_cmd(args, engines, target, qd, config)
                 one = count(args, cmd, args.ios, scratch)
                 two = count(args, cmd, 2 * args.ios, scratch)
                 per = {p: (two[p] - one[p]) / args.ios for p in PARTS}
@@ -131,9 +136,26 @@ def main():
                     "  ".join("%13.0f" % per[p] for p in PARTS)), flush=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"ios": args.ios, "rows": rows}, f, indent=1)
+    return rows
+
+
+def job_cmd(args, engines, target, qd, config):
+    """The fio command of one configuration at one queue depth (without
+    --number_ios: count() adds it)."""
+    name, *opts = config.split(":")
+    cmd = [args.fio, "--name=aior-insn", "--rw=%s" % args.rw,
+           "--bs=%s" % args.bs, "--iodepth=%d" % qd, "--direct=1",
+           "--norandommap=1", "--randrepeat=0", "--thread",
+           "--filename=%s" % target, "--output=/dev/null"]
+    if qd >= 128:
+        cmd += ["--iodepth_batch_submit=32",
+                "--iodepth_batch_complete_max=32"]
+    if name in BUILTIN_CONFIGS:
+        cmd += BUILTIN_CONFIGS[name]
+    else:
+        cmd.append("--ioengine=external:%s" % engines[name])
+    cmd += ["--%s" % kv for kv in opts]
+    return cmd
 
 
 if __name__ == "__main__":
