@@ -55,7 +55,22 @@ def main():
     engine = os.path.abspath(a.engine)
     missing = os.path.join(os.path.dirname(a.target), "no-such-engine.so")
 
-    # 1. Preflight: all there; then each kind of absence names the host.
+    check_preflight(a, hosts, keys, engine, missing)
+    job = check_run(a, hosts, keys, engine)
+    if job is None:
+        return 1
+    check_failing_run(a, hosts, keys, job, missing)
+
+    if FAILED:
+        print("remote_check: %d check(s) failed" % len(FAILED))
+        return 1
+    print("remote_check: all checks passed")
+    return 0
+
+
+def check_preflight(a, hosts, keys, engine, missing):
+    """1. Preflight: all there; then each kind of absence names the
+    host."""
     try:
         remote.preflight(a.fio, hosts, [engine], a.target, timeout=10)
         check(True, "preflight of %s with %s and %s"
@@ -77,7 +92,10 @@ def main():
     check(not os.path.exists(a.target + ".absent"),
           "preflight did not create the missing target")
 
-    # 2. One short job on both hosts at once: per-host and "all".
+
+def check_run(a, hosts, keys, engine):
+    """2. One short job on both hosts at once: per-host and "all".
+    Returns the job, or None when it could not run at all."""
     job = ["--name=remote-check", "--rw=randread", "--bs=4k",
            "--iodepth=8", "--direct=1", "--time_based=1", "--runtime=1s",
            "--norandommap=1", "--randrepeat=0", "--group_reporting=1",
@@ -88,7 +106,7 @@ def main():
         res = remote.run(a.fio, hosts, job, timeout=60, output=out)
     except remote.RemoteError as e:
         check(False, "run on %s: %s" % (", ".join(keys), e))
-        return 1
+        return None
     check(sorted(res) == sorted(keys + ["all"]),
           "results keyed %s" % ", ".join(sorted(res)))
     per = [res[k]["read"] for k in keys]
@@ -112,8 +130,12 @@ def main():
           "all p99 = the worst host's p99")
     check(all(res[k].get("job_runtime", 0) > 0 for k in keys),
           "per-host job_runtime present")
+    return job
 
-    # 3. A job that fails on the servers is an error, not an empty result.
+
+def check_failing_run(a, hosts, keys, job, missing):
+    """3. A job that fails on the servers is an error, not an empty
+    result."""
     try:
         remote.run(a.fio, hosts, job[:-1] + ["--ioengine=external:%s"
                                              % missing], timeout=60)
@@ -121,12 +143,6 @@ def main():
     except remote.RemoteError as e:
         print("      -> %s" % e)
         check(keys[0] in str(e), "run with a missing engine names a host")
-
-    if FAILED:
-        print("remote_check: %d check(s) failed" % len(FAILED))
-        return 1
-    print("remote_check: all checks passed")
-    return 0
 
 
 if __name__ == "__main__":
