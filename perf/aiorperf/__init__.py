@@ -14,4 +14,7 @@ Modules, by role:
     outputs  a run's files: results.json, summary.md, junit.xml, charts
     history  named baselines, trends over result directories, step changes
     remote   fio client/server: hosts, preflight, runs on many hosts
+
+Imports point one way: cli -> outputs -> verdicts -> run, counts,
+history, gate, report -> plan, stats, util; state imports none of them.
 """
