@@ -367,7 +367,7 @@ def md_notes(st):
     """The notes, failed runs and skipped cells, folded away."""
     notes = [n for n in st.notes if n]
     for f in st.failures:
-        notes.append("FAILED: %s %s round %d: %s" % (
+        notes.append("FAILED: %s %s round %s: %s" % (
             f["cell"], f["config"], f["round"], f["error"]))
     for k in st.skipped:
         notes.append("skipped: %s" % k)

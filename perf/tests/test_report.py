@@ -226,6 +226,15 @@ class Outputs(unittest.TestCase):
                       "found", md)
         self.assertIn("No verdict below is a pass", md)
 
+    def test_a_count_that_failed_is_a_note_not_a_crash(self):
+        # counts.run_counts names the round of a failed count "count N".
+        st, _, _ = self.write(failures=[
+            {"cell": CELL, "config": "head", "round": "count 2",
+             "error": "count: valgrind exited 1", "cmd": ["fio"]}])
+        md = outputs.markdown(st, {}, {})
+        self.assertIn("- FAILED: %s head round count 2: count: valgrind "
+                      "exited 1" % CELL, md)
+
     def test_a_run_that_could_not_start_leaves_its_reason(self):
         with tempfile.TemporaryDirectory() as d:
             log = os.path.join(d, "build.log")
