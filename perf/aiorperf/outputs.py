@@ -292,7 +292,7 @@ def md_ab(st):
                  "docs/perf/ab.md)" % (LOOK_LEVEL * 100)
                  if args.budget else
                  "paired ratio = median over rounds of head/base in the "
-                 "same round, 90%% bootstrap CI over rounds",
+                 "same round, 90% bootstrap CI over rounds",
                  thresholds_text(args)), "",
              rep.verdict_md(st.ab)]
     if "ab.png" in st.charts:

@@ -201,6 +201,7 @@ class Outputs(unittest.TestCase):
         self.assertIn("- engine **base** `/bin/true`, sha256 "
                       "`abababababababab`", md)
         self.assertIn("### A/B verdicts", md)
+        self.assertIn("same round, 90% bootstrap CI over rounds;", md)
         self.assertIn("- a note", md)
         self.assertEqual(files["step.md"], md + "\n")
         self.assertIn("REGRESSION", files["table.txt"])
