@@ -3,6 +3,7 @@
 
 Modules, by role:
     cli      command line, subcommands
+    session  one run, step by step: set up, measure, judge, write
     state    RunState: what one run carries from step to step
     plan     configs, cells, the interleaved plan, fio command lines
     run      runs fio (locally or through remote), samples, progress line
@@ -15,6 +16,7 @@ Modules, by role:
     history  named baselines, trends over result directories, step changes
     remote   fio client/server: hosts, preflight, runs on many hosts
 
-Imports point one way: cli -> outputs -> verdicts -> run, counts,
-history, gate, report -> plan, stats, util; state imports none of them.
+Imports point one way: cli -> session -> outputs -> verdicts -> run,
+counts, history, gate, report -> plan, stats, util; state imports none
+of them.
 """
