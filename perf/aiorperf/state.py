@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The state of one compare.py run, as it travels between the steps.
 
-cli sets it up from the command line; run.run_all and counts.run_counts
-add samples, failures and notes; verdicts.judge adds the verdicts;
-outputs writes it all.  Samples, the target, the environment and the
-verdicts stay plain dicts and lists: they go into results.json as they
-are.
+session.new_state makes it from the command line; run.run_all and
+counts.run_counts add samples, failures and notes; verdicts.judge adds
+the verdicts; outputs writes it all.  Samples, the target, the
+environment and the verdicts stay plain dicts and lists: they go into
+results.json as they are.
 """
 
 import time
@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 class RunState:
     """One run: what it was asked, what it measured, what it judged."""
 
-    # -- set up by the command line, before the first fio run --
+    # -- set up before the first fio run (session.new_state) --
     args: object
-    """The parsed command line (cli.parse_args), settled by cli.setup."""
+    """The parsed command line (cli.parse_args), settled by
+    session.setup."""
     out: str = None
     """The output directory, absolute; created before the first run."""
     cells: list = field(default_factory=list)
