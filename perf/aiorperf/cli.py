@@ -532,15 +532,8 @@ def history_main(argv):
     print(msg)
     print("history: %s (history.json, history.md%s)" % (
         os.path.abspath(args.out), ", history.png" if png else ""))
-    hb = AB_METRICS[args.metric][1]
-    worse = []
-    for s in h["series"]:
-        for stp in s["steps"]:
-            if stp["index"] <= s["x"][-1] and (
-                    stp["change"] < 0 if hb else stp["change"] > 0):
-                if all(stp2["index"] <= stp["index"] for stp2 in s["steps"]):
-                    worse.append("%s at %s (%+.1f%%)" % (
-                        s["name"], stp["label"], stp["change"] * 100))
+    worse = ["%s at %s (%+.1f%%)" % (name, stp["label"], stp["change"] * 100)
+             for name, stp in hist.worse_steps(h)]
     if worse:
         print("steps for the worse, still in effect: " + "; ".join(worse))
         if args.fail_on_step:

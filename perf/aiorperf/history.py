@@ -288,6 +288,21 @@ def _next(ks, k, n):
     return after[0] if after else n
 
 
+def worse_steps(h):
+    """[(series name, step)] of the steps for the worse still in effect:
+    the last step of a series, when it made h's metric worse."""
+    higher_better = AB_METRICS[h["metric"]][1]
+    worse = []
+    for s in h["series"]:
+        for stp in s["steps"]:
+            if stp["index"] <= s["x"][-1] and (
+                    stp["change"] < 0 if higher_better else
+                    stp["change"] > 0):
+                if all(stp2["index"] <= stp["index"] for stp2 in s["steps"]):
+                    worse.append((s["name"], stp))
+    return worse
+
+
 def history_markdown(h):
     m = AB_METRICS[h["metric"]][2]
     lines = ["## libaioring performance history", "",

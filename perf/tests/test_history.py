@@ -201,6 +201,20 @@ class History(unittest.TestCase):
                                "--step", "15%"])
             self.assertEqual(rc, 0)
 
+    def test_only_a_last_step_for_the_worse_is_still_in_effect(self):
+        def series(name, *changes):
+            return {"name": name, "x": list(range(8)), "steps": [
+                {"index": 2 + 2 * i, "label": "v%d" % (2 + 2 * i),
+                 "change": c} for i, c in enumerate(changes)]}
+        h = {"metric": "iops", "series": [
+            series("recovered", -0.10, +0.08), series("fell", +0.06, -0.10),
+            series("flat")]}
+        self.assertEqual([(n, s["label"]) for n, s in
+                          history.worse_steps(h)], [("fell", "v4")])
+        h = {"metric": "p99", "series": [series("slower", +0.2),
+                                         series("faster", -0.2)]}
+        self.assertEqual([n for n, _ in history.worse_steps(h)], ["slower"])
+
     def test_unusable_files_are_skipped_and_said(self):
         with tempfile.TemporaryDirectory() as d:
             self.make(d)
