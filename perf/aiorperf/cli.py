@@ -580,17 +580,7 @@ def baseline_main(argv):
                               "configs": d.get("configs"),
                               "settings": d.get("settings")}, indent=1))
             return EXIT_PASS
-        path = args.results
-        if os.path.isdir(path):
-            path = os.path.join(path, "results.json")
-        try:
-            with open(path) as f:
-                doc = json.load(f)
-        except (OSError, ValueError) as e:
-            raise hist.BaselineError("%s: %s" % (path, e))
-        if doc.get("failures") or doc.get("interrupted"):
-            raise hist.BaselineError("%s: the run is incomplete (failed "
-                                     "or interrupted runs)" % path)
+        doc = hist.load_results(args.results)
         print("baseline %r saved: %s" % (args.name, hist.save_baseline(
             doc, args.name, bdir)))
         return EXIT_PASS

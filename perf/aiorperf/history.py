@@ -107,6 +107,22 @@ def save_baseline(doc, name, bdir):
     return path
 
 
+def load_results(path):
+    """An earlier run's results.json (or its directory), complete enough
+    to become a baseline; raises BaselineError."""
+    if os.path.isdir(path):
+        path = os.path.join(path, "results.json")
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+    except (OSError, ValueError) as e:
+        raise BaselineError("%s: %s" % (path, e))
+    if doc.get("failures") or doc.get("interrupted"):
+        raise BaselineError("%s: the run is incomplete (failed "
+                            "or interrupted runs)" % path)
+    return doc
+
+
 def load_baseline(name, bdir):
     path = baseline_path(name, bdir)
     try:
