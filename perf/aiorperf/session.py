@@ -262,8 +262,6 @@ def measure(st, fio_version, engine_paths):
         print("compare: error: %s" % e, file=sys.stderr)
         rc = EXIT_SETUP
         st.setup_error = str(e)
-        if st.env is None:
-            st.env = environment(args, fio_version, tio)
     except (KeyboardInterrupt, Interrupted):
         st.interrupted = True
         rc = EXIT_INTR
@@ -273,6 +271,10 @@ def measure(st, fio_version, engine_paths):
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if st.target:
             cleanup_target(st.target)
+    if st.env is None:
+        # Stopped before it was taken (a set-up error, or Ctrl-C while
+        # t/io_uring was built): the writers still need it.
+        st.env = environment(args, fio_version, tio)
     return rc
 
 

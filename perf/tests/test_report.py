@@ -11,6 +11,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import unittest
@@ -23,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
 from aiorperf import cli, gate, outputs, report, run, state  # noqa: E402
-from aiorperf import verdicts  # noqa: E402
+from aiorperf import session, verdicts  # noqa: E402
 
 CELL = "randread/4k/qd32/j1"
 CELL1 = "randread/4k/qd1/j1"
@@ -255,6 +256,37 @@ class Outputs(unittest.TestCase):
             root = ET.parse(os.path.join(out, "junit.xml")).getroot()
             self.assertIsNotNone(root.find(".//error"))
             self.assertTrue(os.path.isfile(os.path.join(out, "build.log")))
+
+
+class Session(unittest.TestCase):
+    def test_interrupted_before_the_first_run_still_writes(self):
+        # Ctrl-C while t/io_uring is built: nothing measured, no
+        # environment taken yet; the run still leaves its files.
+        def interrupted(args, version):
+            raise run.Interrupted()
+        handlers = [(s, signal.getsignal(s))
+                    for s in (signal.SIGINT, signal.SIGTERM)]
+        for s, h in handlers:
+            self.addCleanup(signal.signal, s, h)
+        d = tempfile.mkdtemp(prefix="aior-session-")
+        self.addCleanup(shutil.rmtree, d)
+        args = cli.parse_args(["--engine", "/bin/true", "--configs",
+                               "aioring", "--rw", "randread", "--qd", "1",
+                               "--files", "0", "--out", d])
+        st = session.new_state(args, 0.0, ["randread/4k/qd1/j1"],
+                               ["aioring"], None, None)
+        with unittest.mock.patch.object(session, "build_tio", interrupted):
+            rc = session.measure(st, "fio-3.33", ["/bin/true"])
+        self.assertEqual((rc, st.interrupted), (verdicts.EXIT_INTR, True))
+        self.assertIn("kernel", st.env)
+        st.rc = verdicts.exit_status(st, rc)
+        with unittest.mock.patch.dict(os.environ, {
+                "PATH": os.path.join(d, "nothing"),
+                "GITHUB_STEP_SUMMARY": ""}), \
+                redirect_stdout(io.StringIO()):
+            outputs.write_outputs(st)
+        with open(os.path.join(d, "summary.md")) as f:
+            self.assertIn("**Interrupted**", f.read())
 
 
 class ExitCodes(unittest.TestCase):
