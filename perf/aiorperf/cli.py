@@ -456,6 +456,8 @@ def parse_count_thresholds(text):
 
 
 def main(argv=None):
+    """compare.py: a subcommand (history, baseline, error), or a run;
+    returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in SUBCOMMANDS:
         cmd, rest = argv[0], argv[1:]
@@ -468,6 +470,13 @@ def main(argv=None):
         argv = rest
     return run_main(argv)
 
+
+def run_main(argv):
+    """The comparison itself: parse, then run it (session.run)."""
+    return session.run(parse_args(argv))
+
+
+# ---- subcommands ----
 
 def error_main(argv):
     p = argparse.ArgumentParser(
@@ -483,13 +492,6 @@ def error_main(argv):
     error_outputs(args.out, args.reason, args.log)
     return EXIT_SETUP
 
-
-def run_main(argv):
-    """The comparison itself: parse, then run it (session.run)."""
-    return session.run(parse_args(argv))
-
-
-# ---- subcommands ----
 
 def history_main(argv):
     p = argparse.ArgumentParser(
