@@ -11,7 +11,7 @@
 #
 #   scripts/libaio-parity.sh [--fio FIO] --engine /abs/libaioring.so
 #
-# The one documented difference (README.md, "fio versions"): before fio
+# The one documented difference (docs/fio-versions.md): before fio
 # 3.29 the engine refuses cmdprio_percentage and cmdprio_bssplit at init
 # with one line naming the option and the fio; libaio runs them.  Such a
 # line is the verdict "documented", anything else that differs "DIFFERS".
