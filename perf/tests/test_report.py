@@ -339,8 +339,8 @@ class ExitCodes(unittest.TestCase):
         self.assertIn("configs: base, head, libaio, io_uring", out)
         self.assertIn("A/B: head judged against base (iops 4%, p99 10%, "
                       "cpu 3%)", out)
-        self.assertIn("rounds: 6..32 clean, looked at after 6, 9, 14, 21, "
-                      "32, within a budget of 5m00s", out)
+        self.assertIn("rounds: 6..72 clean, looked at after 6, 9, 14, 21, "
+                      "32, 48, 72, within a budget of 5m00s", out)
         self.assertIn("--cpus_allowed=", out)
         rc, out, _ = self.run_cli("--engine", "base=/bin/true", "--engine",
                                   "head=/bin/true", "--quick", "--rounds",
