@@ -84,7 +84,7 @@ def verdicts_text(st):
     args = st.args
     text = ""
     if st.gate is not None:
-        text += "\nregression gate (%s; a floor passes when the %.0f%% " \
+        text += "\nregression gate (%s; a floor passes when the %.3g%% " \
             "interval of its per-round ratio clears it):\n" % (
                 args.gate, 100 * (LOOK_LEVEL if args.budget else
                                   DEFAULT_LEVEL))
@@ -288,7 +288,7 @@ def md_ab(st):
                  st.ab_roles["base"],
                  "paired ratio = 10%% trimmed geometric mean over clean "
                  "rounds of head/base in the same round, Yuen's interval "
-                 "at %.0f%% per look (rounds added until decisive; "
+                 "at %.3g%% per look (rounds added until decisive; "
                  "docs/perf/ab.md)" % (LOOK_LEVEL * 100)
                  if args.budget else
                  "paired ratio = median over rounds of head/base in the "
@@ -352,7 +352,7 @@ def md_gate(st):
         return []
     args = st.args
     return ["### Regression gate: %s" % rep.gate_banner(st.gate), "",
-            "Floors `%s`: a floor passes when the %.0f%% interval of "
+            "Floors `%s`: a floor passes when the %.3g%% interval of "
             "its per-round ratio clears it, fails when the interval is "
             "below it, and is inconclusive only when the interval "
             "straddles it%s." % (

@@ -440,7 +440,7 @@ def verdict_banner(results, what="A/B"):
 
 def _floor_case(g):
     name = "%s vs %s %s" % (g["config"], _vs_text(g), _floor_text(g))
-    msg = "%s: ratio of medians %s (floor %s %.3f), %.0f%% interval of " \
+    msg = "%s: ratio of medians %s (floor %s %.3f), %.3g%% interval of " \
         "the per-round ratio %s over %d round(s), CoV %s/%s%s" % (
                      g["verdict"], f_num(g["ratio"], "%.3f"),
                      ">=" if g["kind"] == "min" else "<=", g["floor"],
