@@ -43,6 +43,7 @@ import argparse
 import datetime
 import fcntl
 import json
+import math
 import os
 import shutil
 import statistics
@@ -262,7 +263,23 @@ def verdicts_of(rdir, thresholds=None):
         if e.get("vs") == "base" and e.get("cell") == CELL and \
                 e.get("host", "local") in ("local", "all"):
             out.setdefault(e["config"], {})[e["metric"]] = e
+    for head, m in out.items():
+        if "iops" in m:
+            m["iops"] = dict(m["iops"], spread=round_spread(smp, head))
     return out, doc
+
+
+def round_spread(samples, head):
+    """Standard deviation of log(head/base) IOPS over the clean rounds:
+    how far one round's ratio strays, what the interval must average out
+    (None under 3 rounds)."""
+    by = {}
+    for s in samples:
+        if s.get("cell") == CELL and not s.get("dropped") and s.get("iops"):
+            by.setdefault(s["round"], {})[s["config"]] = s["iops"]
+    xs = [math.log(r[head] / r["base"]) for r in by.values()
+          if head in r and "base" in r]
+    return statistics.stdev(xs) if len(xs) >= 3 else None
 
 
 def count_verdicts_of(rdir):
@@ -299,7 +316,8 @@ def timed_rows(args, thresholds):
                                         "failed_runs": 0,
                                         "losses": [], "iops": {},
                                         "flagged": 0, "flagged_by": {},
-                                        "rounds": [], "per_run": []})
+                                        "rounds": [], "spreads": [],
+                                        "per_run": []})
             if doc.get("failures"):
                 r["failed_runs"] += 1
                 continue
@@ -310,6 +328,8 @@ def timed_rows(args, thresholds):
             est = m["iops"]["estimate"]
             r["losses"].append(None if est is None else 1 - est)
             r["rounds"].append(m["iops"]["n"])
+            if m["iops"].get("spread") is not None:
+                r["spreads"].append(m["iops"]["spread"])
             r["iops"][m["iops"]["verdict"]] = \
                 r["iops"].get(m["iops"]["verdict"], 0) + 1
             bad = [k for k, e in m.items() if e["verdict"] == "REGRESSION"]
@@ -321,6 +341,7 @@ def timed_rows(args, thresholds):
                                  "iops_estimate": est,
                                  "ci": [m["iops"]["lo"], m["iops"]["hi"]],
                                  "rounds": m["iops"]["n"],
+                                 "spread": m["iops"].get("spread"),
                                  "elapsed_s": doc.get("elapsed_s"),
                                  "verdicts": {k: e["verdict"]
                                               for k, e in m.items()}})
@@ -332,7 +353,9 @@ def timed_rows(args, thresholds):
         r["flag_rate"] = r["flagged"] / r["runs"] if r["runs"] else None
         r["rounds_median"] = statistics.median(r["rounds"]) \
             if r["rounds"] else None
-        del r["losses"], r["rounds"]
+        r["spread_median"] = statistics.median(r["spreads"]) \
+            if r["spreads"] else None
+        del r["losses"], r["rounds"], r["spreads"]
     return [rows[d] for d in args.delays if d in rows], env
 
 
@@ -494,19 +517,20 @@ def md_timed(doc):
                                sorted(s["thresholds"].items()))),
         "",
         "| planted | measured IOPS loss (median, min..max) | runs | "
-        "clean rounds (median) | IOPS: regression / inconclusive / no "
-        "change / improvement | flagged as regression (any metric) | "
-        "flagged by |",
-        "|---:|---|---:|---:|---|---:|---|"]
+        "clean rounds (median) | round-to-round spread (median) | IOPS: "
+        "regression / inconclusive / no change / improvement | flagged as "
+        "regression (any metric) | flagged by |",
+        "|---:|---|---:|---:|---:|---|---:|---|"]
     for r in [r for r in doc["rows"] if "planted_ns" in r]:
         v = r["iops"]
-        lines.append("| %s | %s (%s..%s) | %d | %s | %d / %d / %d / %d | "
-                     "**%d/%d** | %s |" % (
+        lines.append("| %s | %s (%s..%s) | %d | %s | %s | %d / %d / %d / "
+                     "%d | **%d/%d** | %s |" % (
                          plant_text(r),
                          pct(r["loss_median"]), pct(r["loss_min"]),
                          pct(r["loss_max"]), r["runs"],
                          "-" if r.get("rounds_median") is None else
                          "%g" % r["rounds_median"],
+                         pct(r.get("spread_median")),
                          v.get("REGRESSION", 0), v.get("INCONCLUSIVE", 0),
                          v.get("NO CHANGE", 0), v.get("IMPROVEMENT", 0),
                          r["flagged"], r["runs"],
@@ -518,8 +542,28 @@ def md_timed(doc):
               % ("a planted %d ns per request, measured as a %s IOPS loss"
                  % (sm["planted_ns"], pct(sm["loss_median"])) if sm else
                  "none of the planted sizes"),
-              ""]
+              ""] + md_spread(doc)
     return lines
+
+
+def md_spread(doc):
+    """What the identical builds' spread means for NO CHANGE."""
+    same = [r for r in doc["rows"] if r.get("planted_ns") == 0 and
+            r.get("spread_median")]
+    if not same:
+        return []
+    s, thr = same[0]["spread_median"], doc["settings"]["thresholds"]["iops"]
+    # Yuen's half-width is about t x s / sqrt(n) (a 10% trim costs little
+    # on these rounds); t ~ 2.5 at the per-look level.
+    need = (2.5 * s / thr) ** 2
+    return ["The *round-to-round spread* is the standard deviation of one "
+            "clean round's log(planted / base) IOPS ratio: the noise the "
+            "interval must average out.  At the identical builds' %s, "
+            "the interval narrows to the +-%g%% that NO CHANGE needs after "
+            "about %d clean rounds; these runs had %s." % (
+                pct(s), thr * 100, math.ceil(need),
+                "%g" % same[0]["rounds_median"]
+                if same[0].get("rounds_median") is not None else "-"), ""]
 
 
 def md_counted(doc):
