@@ -10,6 +10,7 @@ Run: python3 perf/tests/test_sensitivity.py
 import contextlib
 import io
 import json
+import math
 import os
 import random
 import shutil
@@ -136,6 +137,21 @@ class Table(unittest.TestCase):
     def test_check_fails_when_identical_builds_are_flagged(self):
         rc, _ = self.study({"d0": 0.10, "d100": 0.10, "d320": 0.10}, runs=3)
         self.assertEqual(rc, 1)
+
+    def test_round_spread_is_the_sd_of_the_round_log_ratios(self):
+        # Rounds of ratio e^+0.1, e^-0.1, e^+0.1, e^-0.1: sd 0.1155; a
+        # dropped round and a round without the head are left out.
+        smp = []
+        for rnd, x in enumerate([0.1, -0.1, 0.1, -0.1, 5.0], 1):
+            smp += [{"cell": CELL, "config": "base", "round": rnd,
+                     "iops": 1000.0, "dropped": rnd == 5},
+                    {"cell": CELL, "config": "d0", "round": rnd,
+                     "iops": 1000.0 * math.exp(x), "dropped": rnd == 5}]
+        smp.append({"cell": CELL, "config": "base", "round": 6,
+                    "iops": 1.0})
+        self.assertAlmostEqual(sensitivity.round_spread(smp, "d0"),
+                               0.2 / math.sqrt(3), places=6)
+        self.assertIsNone(sensitivity.round_spread(smp[:4], "d0"))
 
 
 if __name__ == "__main__":
