@@ -202,10 +202,12 @@ def add_round_args(g):
                         "a cell has jobs (less migration noise; the other "
                         "CPUs keep fio's helper threads and the rest)")
     g.add_argument("--runtime", type=float, default=None,
-                   help="seconds per run (default 5; --quick 1)")
+                   help="seconds per run (default 5; 1 with --quick or "
+                        "--budget, an A/B's default)")
     g.add_argument("--ramp-time", "--ramp_time", dest="ramp_time",
                    type=float, default=None,
-                   help="seconds of ramp per run (default 1; --quick 0.25)")
+                   help="seconds of ramp per run (default 1; 0.25 with "
+                        "--quick or --budget)")
 
 
 def add_target_args(p):
@@ -364,10 +366,14 @@ def settle_rounds(p, args):
     if args.rounds is None:
         args.rounds = LOOKS[0] if args.budget else (
             AB_ROUNDS if judged else QUICK_ROUNDS if args.quick else 3)
+    # Rounds added until decisive: many short runs beat a few long ones,
+    # as the spread between runs hardly narrows with their length
+    # (docs/perf/ab.md).
+    short = args.quick or args.budget is not None
     if args.runtime is None:
-        args.runtime = 1.0 if args.quick else 5.0
+        args.runtime = 1.0 if short else 5.0
     if args.ramp_time is None:
-        args.ramp_time = 0.25 if args.quick else 1.0
+        args.ramp_time = 0.25 if short else 1.0
     if args.rounds < 1 or args.runtime <= 0 or args.ramp_time < 0:
         p.error("--rounds >= 1, --runtime > 0, --ramp-time >= 0")
     if args.ceiling is None:
