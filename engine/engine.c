@@ -6,8 +6,9 @@
  * user space, a poller over one context per file, and a reset that drains
  * every in-flight request before it reports.
  *
- * Read in the order fio calls it: init, post_init, open/close, prep,
- * queue, commit, getevents, event, cleanup.
+ * The hot hooks, in the order fio calls them: close (open is open.c's),
+ * prep, queue, commit, getevents, event.  The cold ones around a job,
+ * init, post_init and cleanup, are setup.c's.
  *
  * Accounting invariant: every request fio believes in flight is in
  * exactly one place: a submission queue (queued, not yet accepted), a
@@ -35,168 +36,13 @@
  */
 #define AIOR_INLINE_STREAK	16
 
-static inline struct aior_data *job_data(struct thread_data *td)
-{
-	return td->io_ops_data;
-}
-
 /* Reads and writes go through aio; fio's ddir_rw() also counts trim. */
 static inline bool is_data_ddir(enum fio_ddir ddir)
 {
 	return ddir == DDIR_READ || ddir == DDIR_WRITE;
 }
 
-/* ---- init / post_init: cold setup ---- */
-
-static int fio_aior_init(struct thread_data *td)
-{
-	struct aior_options *o = td->eo;
-	struct aior_data *ld;
-
-	/* The fio version was checked when fio loaded us (guard.c). */
-	if (aior_compat_check(td))
-		return 1;
-
-	/* The rules that need no file, so buffered jobs are checked too. */
-	if (o->block_size) {
-		enum aior_bs_err why;
-		bool mismatch;
-		uint32_t bs;
-
-		if (aior_bs_resolve(0, o->block_size, &bs, &mismatch, &why)) {
-			log_err("libaioring: job '%s': aio_block_size=%u: %s\n",
-				td->o.name, o->block_size,
-				aior_bs_strerror(why));
-			return 1;
-		}
-	}
-
-	ld = calloc(1, sizeof(*ld));
-	if (!ld)
-		return 1;
-	ld->group.efd = -1;
-	ld->depth = td->o.iodepth ? td->o.iodepth : 1;
-	ld->events = calloc(ld->depth, sizeof(*ld->events));
-	ld->parked = calloc(ld->depth, sizeof(*ld->parked));
-	td->io_ops_data = ld;
-	if (!ld->events || !ld->parked)
-		return 1;
-	return aior_prio_init(td, ld);
-}
-
-static int setup_queues(struct thread_data *td, struct aior_data *ld,
-			unsigned int nr, unsigned int ring)
-{
-	struct aior_options *o = td->eo;
-	unsigned int i;
-	int ret;
-
-	ld->sqs = calloc(nr, sizeof(*ld->sqs));
-	ld->dirty = calloc(nr, sizeof(*ld->dirty));
-	if (!ld->sqs || !ld->dirty)
-		return -ENOMEM;
-	ld->nr_sqs = nr;
-	ret = aior_group_init(&ld->group, nr, o->wait_mode);
-	if (ret)
-		return ret;
-	/* What prep() has to add to an iocb beyond the request itself. */
-	ld->prep_slow = ld->prep_extra || ld->group.efd >= 0;
-
-	for (i = 0; i < nr; i++) {
-		struct aior_sq *sq = &ld->sqs[i];
-
-		sq->iocbs = calloc(ld->depth, sizeof(*sq->iocbs));
-		if (!sq->iocbs)
-			return -ENOMEM;
-		ret = aior_ctx_setup(&sq->ctx, ring, o->reap_mode);
-		if (ret)
-			return ret;
-		/* Only coalescing asks whether the kernel completes inline. */
-		sq->ctx.track_inline = ld->coalesce != AIOR_COALESCE_OFF;
-		ret = aior_group_add(&ld->group, &sq->ctx);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-/* Undo setup_queues(), however far it got. */
-static void free_queues(struct aior_data *ld)
-{
-	unsigned int i;
-
-	for (i = 0; i < ld->nr_sqs; i++) {
-		aior_ctx_teardown(&ld->sqs[i].ctx);
-		free(ld->sqs[i].iocbs);
-	}
-	free(ld->sqs);
-	free(ld->dirty);
-	ld->sqs = NULL;
-	ld->dirty = NULL;
-	ld->nr_sqs = 0;
-	ld->nr_dirty = 0;
-	aior_group_destroy(&ld->group);
-}
-
-/*
- * The aio contexts belong to the job's process (or thread), so they are
- * made here, not in init, which may run elsewhere.
- */
-static int fio_aior_post_init(struct thread_data *td)
-{
-	struct aior_options *o = td->eo;
-	struct aior_data *ld = job_data(td);
-	unsigned int nr = td->files_index ? td->files_index : 1;
-	unsigned int ring = o->ring_entries ? o->ring_entries : ld->depth;
-	int ret;
-
-	if (o->ctx_mode == AIOR_CTX_SHARED)
-		nr = 1;
-	/*
-	 * submit_mode=single submits inside queue().  So does iodepth=1: one
-	 * request at a time can be neither batched nor held, and the queue
-	 * and commit steps would only cost instructions.  Coalescing needs
-	 * fio to commit and reap in turn: with either, there is nothing to
-	 * hold.  An explicit iodepth_batch_submit caps what is held; fio's
-	 * default (1) does not say anything, so then the cap is iodepth.
-	 */
-	ld->single = o->submit_mode == AIOR_SUBMIT_SINGLE || ld->depth == 1;
-	ld->coalesce = ld->single ? AIOR_COALESCE_OFF : o->coalesce;
-	ld->hold_max = ld->depth;
-	if (fio_option_is_set(&td->o, iodepth_batch) && td->o.iodepth_batch &&
-	    td->o.iodepth_batch < ld->depth)
-		ld->hold_max = td->o.iodepth_batch;
-	ret = setup_queues(td, ld, nr, ring);
-	if (ret == -EAGAIN && nr > 1) {
-		/* fs.aio-max-nr: one shared context may still fit. */
-		free_queues(ld);
-		ret = setup_queues(td, ld, 1, ring);
-		if (!ret) {
-			log_info("libaioring: job '%s': fs.aio-max-nr leaves no "
-				 "room for %u per-file contexts of %u events; "
-				 "using one shared context\n", td->o.name, nr,
-				 ring);
-			ld->cnt.ctx_fallbacks++;
-		}
-		nr = 1;
-	}
-	if (ret) {
-		if (ret == -ENOMEM)
-			log_err("libaioring: job '%s': out of memory\n",
-				td->o.name);
-		else
-			aior_report_setup_error(td, ret, ring, nr);
-		free_queues(ld);
-		td_verror(td, -ret, "io_setup");
-		return 1;
-	}
-	return 0;
-}
-
-/* ---- open (open.c) / close ---- */
-
-static int quiesce(struct thread_data *td, struct aior_data *ld,
-		   const char *why);
+/* ---- close (open is open.c's) ---- */
 
 static int fio_aior_close_file(struct thread_data *td, struct fio_file *f)
 {
@@ -209,7 +55,7 @@ static int fio_aior_close_file(struct thread_data *td, struct fio_file *f)
 	 * be in flight; drain anyway rather than close under the kernel.
 	 */
 	if (ld && af && af->sq && (af->sq->n || af->sq->ctx.inflight))
-		quiesce(td, ld, "close");
+		aior_quiesce(td, ld, "close");
 	if (f->fd != -1 && close(f->fd) < 0)
 		ret = errno;
 	f->fd = -1;
@@ -507,8 +353,8 @@ static bool all_may_hold(struct aior_data *ld)
  * (the kernel may take them only as others complete).  Completions are
  * parked for getevents().  Bounded by drain_timeout.
  */
-static int quiesce(struct thread_data *td, struct aior_data *ld,
-		   const char *why)
+int aior_quiesce(struct thread_data *td, struct aior_data *ld,
+		 const char *why)
 {
 	struct aior_options *o = td->eo;
 	uint64_t start = aior_now_ns(), took;
@@ -554,7 +400,7 @@ static __attribute__((noinline)) enum fio_q_status queue_sync(
 	struct aior_file *af = io_u->file->engine_data;
 	int ret;
 
-	ret = quiesce(td, ld, io_u->ddir == DDIR_TRIM ? "trim" : "flush");
+	ret = aior_quiesce(td, ld, io_u->ddir == DDIR_TRIM ? "trim" : "flush");
 	if (ret) {
 		io_u->error = -ret;
 		return FIO_Q_COMPLETED;
@@ -617,7 +463,7 @@ static enum fio_q_status fio_aior_queue(struct thread_data *td,
 
 		ld->since_reset = 0;
 		ld->cnt.resets++;
-		ret = quiesce(td, ld, "reset");
+		ret = aior_quiesce(td, ld, "reset");
 		if (ret) {
 			io_u->error = -ret;
 			return FIO_Q_COMPLETED;
@@ -805,48 +651,6 @@ static struct io_u *fio_aior_event(struct thread_data *td, int event)
 		io_u->resid = io_u->xfer_buflen - res;
 	aior_compat_completed(td, io_u);
 	return io_u;
-}
-
-/* ---- cleanup ---- */
-
-static void fio_aior_cleanup(struct thread_data *td)
-{
-	struct aior_options *o = td->eo;
-	struct aior_data *ld = job_data(td);
-
-	if (!ld)
-		return;
-	/*
-	 * fio reaps what it has in flight before it gets here; anything left
-	 * is drained (bounded) so no context is destroyed under the kernel.
-	 */
-	if (ld->nr_sqs && (ld->nr_dirty || aior_group_inflight(&ld->group)))
-		quiesce(td, ld, "cleanup");
-	if (o && o->engine_stats && ld->nr_sqs)
-		aior_report_counters(td, ld);
-	free_queues(ld);
-	aior_prio_cleanup(ld);
-	free(ld->events);
-	free(ld->parked);
-	free(ld);
-	td->io_ops_data = NULL;
-}
-
-static int fio_aior_io_u_init(struct thread_data *td, struct io_u *io_u)
-{
-	io_u->engine_data = calloc(1, sizeof(struct aior_req));
-	return io_u->engine_data ? 0 : 1;
-}
-
-static void fio_aior_io_u_free(struct thread_data *td, struct io_u *io_u)
-{
-	struct aior_req *req = io_u->engine_data;
-
-	if (req) {
-		aior_bounce_free(&req->bounce);
-		free(req);
-	}
-	io_u->engine_data = NULL;
 }
 
 /*

@@ -163,6 +163,20 @@ struct aior_data {
 	struct aior_counters cnt;
 };
 
+static inline struct aior_data *job_data(struct thread_data *td)
+{
+	return td->io_ops_data;
+}
+
+/* setup.c: the cold hooks around a job */
+int fio_aior_init(struct thread_data *td);
+int fio_aior_post_init(struct thread_data *td);
+void fio_aior_cleanup(struct thread_data *td);
+int fio_aior_io_u_init(struct thread_data *td, struct io_u *io_u);
+void fio_aior_io_u_free(struct thread_data *td, struct io_u *io_u);
+/* engine.c: the seed's reset, also cleanup's last drain */
+int aior_quiesce(struct thread_data *td, struct aior_data *ld,
+		 const char *why);
 /* open.c: the open_file() hook */
 int fio_aior_open_file(struct thread_data *td, struct fio_file *f);
 /* prio.c: libaio's per-request options (cmdprio*, nowait) */
