@@ -40,6 +40,42 @@ JOBS = os.environ.get("AIOR_JOBS") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "jobs")
 TMPDIR = os.environ.get("AIOR_TEST_TMPDIR") or "/dev/shm"
 
+
+
+def fio_version():
+    """(major, minor) of the fio under test; (0, 0) if it cannot say."""
+    try:
+        out = subprocess.run([FIO, "--version"], capture_output=True,
+                             text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return (0, 0)
+    m = re.match(r"fio-(\d+)\.(\d+)", out.strip())
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def fio_startup():
+    """Seconds this fio takes to run a one-request job of its null engine:
+    its own start and exit, to leave out of a bound on the engine."""
+    t0 = time.monotonic()
+    subprocess.run([FIO, "--name=startup", "--ioengine=null", "--size=4k",
+                    "--bs=4k", "--output-format=terse"], capture_output=True,
+                   timeout=120)
+    return time.monotonic() - t0
+
+
+# What the fios of the matrix do differently, whatever the engine (the
+# same under built-in libaio).  3.19 does neither; 3.25, the next fio of
+# the matrix, and every later one do both.
+FIO_VERSION = fio_version()
+# At the first error fio reaps the requests still in flight and logs each
+# one that fails.  3.19's cleanup_pending_aio() (backend.c) returns when
+# td->error is set: one io_u error is logged, the rest are never reaped
+# by fio (the engine still drains them before its contexts go).
+FIO_REAPS_AFTER_ERROR = FIO_VERSION >= (3, 25)
+# A short completion counts in the job's short_ios.  3.19's io_u.c
+# requeues the rest but never counts it: short_ios stays 0.
+FIO_COUNTS_SHORT_IOS = FIO_VERSION >= (3, 25)
+
 COALESCE = os.environ.get("AIOR_TEST_COALESCE", "")
 if COALESCE and COALESCE not in ("off", "adaptive", "always"):
     sys.exit("AIOR_TEST_COALESCE=%s: must be off, adaptive or always"
@@ -445,6 +481,23 @@ class FioBg:
                 return kids
             time.sleep(0.05)
         return children(self.pid)
+
+    def wait_aio(self, timeout=30):
+        """True once fio or one of its job processes maps an aio ring (the
+        engine has set up its contexts, so fio's signal handlers are in
+        place); False if fio ends or @timeout passes first.  fio 3.19 takes
+        about 4 s to start here, so a fixed sleep races its start."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            for pid in [self.pid] + children(self.pid):
+                try:
+                    with open("/proc/%d/maps" % pid) as f:
+                        if "/[aio]" in f.read():
+                            return True
+                except (FileNotFoundError, ProcessLookupError):
+                    pass
+            time.sleep(0.05)
+        return False
 
     def wait(self, timeout):
         """Wait for exit; returns the FioRun (timed_out if still running)."""
