@@ -51,15 +51,25 @@ int aior_ring_check(const void *ring, unsigned int *nr)
 	return 0;
 }
 
+/* @head advanced by @n slots of a ring of @nr. */
+static inline unsigned int advance(unsigned int head, unsigned int n,
+				   unsigned int nr)
+{
+	head += n;
+	return head >= nr ? head - nr : head;
+}
+
 /*
- * @n events from @head on, across the wrap.  Out of line: its calls
- * would make every reap save registers, even of one event.
+ * Take @n events from @head on, across the wrap, and move head past
+ * them.  Out of line, and the whole of the work: a call with anything
+ * left to do after it would make every reap save registers, even of one
+ * event.
  */
-static __attribute__((noinline)) void copy_events(const struct aior_kring *r,
-						  unsigned int nr,
-						  unsigned int head,
-						  struct io_event *events,
-						  unsigned int n)
+static __attribute__((noinline)) int take_events(struct aior_kring *r,
+						 unsigned int nr,
+						 unsigned int head,
+						 struct io_event *events,
+						 unsigned int n)
 {
 	unsigned int first = nr - head;
 
@@ -70,6 +80,8 @@ static __attribute__((noinline)) void copy_events(const struct aior_kring *r,
 		memcpy(events + first, &r->events[0],
 		       (n - first) * sizeof(*events));
 	}
+	__atomic_store_n(&r->head, advance(head, n, nr), __ATOMIC_RELEASE);
+	return (int)n;
 }
 
 int aior_ring_reap(void *ring, unsigned int nr, struct io_event *events,
@@ -97,17 +109,12 @@ int aior_ring_reap(void *ring, unsigned int nr, struct io_event *events,
 		return 0;
 	*left = ready - avail;
 
-	if (avail == 1)
-		/* The common case at low depth: no call to memcpy(). */
-		events[0] = r->events[head];
-	else
-		copy_events(r, nr, head, events, avail);
-
-	head += avail;
-	if (head >= nr)
-		head -= nr;
-	__atomic_store_n(&r->head, head, __ATOMIC_RELEASE);
-	return (int)avail;
+	if (avail > 1)
+		return take_events(r, nr, head, events, avail);
+	/* The common case at low depth: no call, no memcpy(). */
+	events[0] = r->events[head];
+	__atomic_store_n(&r->head, advance(head, 1, nr), __ATOMIC_RELEASE);
+	return 1;
 }
 
 unsigned int aior_ring_tail(const void *ring)

@@ -82,60 +82,31 @@ static inline struct aior_sq *file_sq(struct aior_data *ld,
 }
 
 /*
- * @io_u's buffer is not aligned for O_DIRECT: give the kernel an aligned
- * copy instead.  Out of line, like every rare path of a hot hook: its
- * calls would make the hook save registers on every request.
- */
-static __attribute__((noinline)) void *bounce(struct aior_data *ld,
-					      struct aior_req *req,
-					      struct io_u *io_u,
-					      uint32_t align)
-{
-	void *buf = aior_bounce_begin(&req->bounce, io_u->xfer_buf,
-				      io_u->xfer_buflen, align, false);
-
-	if (buf) {
-		req->bounced = true;
-		ld->cnt.bounces++;
-	}
-	return buf;
-}
-
-/*
  * The rarer parts of an iocb: the group's eventfd (wait_mode=eventfd) and
  * libaio's per-request options.  One test in prep() covers both.
+ *
+ * prep()'s rare paths are out of line and called last, as tail calls: a
+ * call with work left after it would make the hook save registers on
+ * every request.
  */
-static __attribute__((noinline)) void prep_slow(struct thread_data *td,
-						struct aior_data *ld,
-						struct io_u *io_u,
-						struct iocb *iocb)
+static __attribute__((noinline)) int prep_slow(struct thread_data *td,
+					       struct aior_data *ld,
+					       struct io_u *io_u,
+					       struct iocb *iocb)
 {
 	aior_group_prep_iocb(&ld->group, iocb);
 	if (ld->prep_extra)
 		aior_prio_prep(td, ld, io_u, iocb);
+	return 0;
 }
 
-static int fio_aior_prep(struct thread_data *td, struct io_u *io_u)
+/* @req's iocb for @io_u's data, which is in @buf. */
+static inline int prep_iocb(struct thread_data *td, struct aior_data *ld,
+			    struct aior_req *req, struct io_u *io_u,
+			    void *buf)
 {
-	struct aior_options *o = td->eo;
-	struct aior_data *ld = job_data(td);
-	struct aior_req *req = io_u->engine_data;
-	struct aior_file *af = io_u->file->engine_data;
-	void *buf = io_u->xfer_buf;
+	const struct aior_options *o = td->eo;
 
-	req->bounced = false;
-	if (!is_data_ddir(io_u->ddir))
-		return 0;
-
-	/*
-	 * Write data is copied in at queue(), not here: fio fills in verify
-	 * headers and scrambles buffers after prep.
-	 */
-	if (af->direct && aior_bounce_needed(buf, af->mem_align)) {
-		buf = bounce(ld, req, io_u, af->mem_align);
-		if (!buf)
-			return ENOMEM;
-	}
 	if (o->vectored) {
 		req->iov.iov_base = buf;
 		req->iov.iov_len = io_u->xfer_buflen;
@@ -156,8 +127,43 @@ static int fio_aior_prep(struct thread_data *td, struct io_u *io_u)
 	}
 	req->iocb.data = io_u;
 	if (ld->prep_slow)
-		prep_slow(td, ld, io_u, &req->iocb);
+		return prep_slow(td, ld, io_u, &req->iocb);
 	return 0;
+}
+
+/*
+ * @io_u's buffer is not aligned for O_DIRECT: give the kernel an aligned
+ * copy instead.  Write data is copied in at queue(), not here: fio fills
+ * in verify headers and scrambles buffers after prep.
+ */
+static __attribute__((noinline)) int prep_bounced(struct thread_data *td,
+						  struct aior_data *ld,
+						  struct aior_req *req,
+						  struct io_u *io_u,
+						  uint32_t align)
+{
+	void *buf = aior_bounce_begin(&req->bounce, io_u->xfer_buf,
+				      io_u->xfer_buflen, align, false);
+
+	if (!buf)
+		return ENOMEM;
+	req->bounced = true;
+	ld->cnt.bounces++;
+	return prep_iocb(td, ld, req, io_u, buf);
+}
+
+static int fio_aior_prep(struct thread_data *td, struct io_u *io_u)
+{
+	struct aior_data *ld = job_data(td);
+	struct aior_req *req = io_u->engine_data;
+	struct aior_file *af = io_u->file->engine_data;
+
+	req->bounced = false;
+	if (!is_data_ddir(io_u->ddir))
+		return 0;
+	if (af->direct && aior_bounce_needed(io_u->xfer_buf, af->mem_align))
+		return prep_bounced(td, ld, req, io_u, af->mem_align);
+	return prep_iocb(td, ld, req, io_u, io_u->xfer_buf);
 }
 
 /*
@@ -182,6 +188,18 @@ static void mark_issued(struct thread_data *td, struct iocb **iocbs,
 	}
 	if (td->o.read_iolog_file)
 		td->last_issue = now;
+}
+
+/* mark_issued() of one request, its time stamped in place. */
+static inline void mark_issued_one(struct thread_data *td, struct io_u *io_u)
+{
+	io_u_mark_submit(td, 1);
+	if (!aior_stamps_issue_time(td))
+		return;
+	fio_gettime(&io_u->issue_time, NULL);
+	if (td->o.read_iolog_file)
+		td->last_issue = io_u->issue_time;
+	io_u_queued(td, io_u);
 }
 
 /* Complete @iocb's request with @res (-errno) through getevents(). */
@@ -443,22 +461,59 @@ static inline void planted_delay(void)
 }
 #endif
 
-static enum fio_q_status fio_aior_queue(struct thread_data *td,
-					struct io_u *io_u)
+/*
+ * iodepth=1: submit now, one io_submit() per request, as fio would at
+ * commit.  Out of line, like every path of queue() that calls on after a
+ * call: queue() itself then saves no registers for the batched path.
+ */
+static __attribute__((noinline)) enum fio_q_status queue_single(
+				struct thread_data *td, struct aior_data *ld,
+				struct aior_sq *sq, struct io_u *io_u)
 {
-	struct aior_options *o = td->eo;
-	struct aior_data *ld = job_data(td);
 	struct aior_req *req = io_u->engine_data;
-	struct aior_sq *sq;
+	struct iocb *iocb = &req->iocb;
+	int ret = aior_ctx_submit(&sq->ctx, &iocb, 1);
 
-	fio_ro_check(td, io_u);
-	planted_delay();
-	planted_count();
+	if (ret > 0) {
+		mark_issued_one(td, io_u);
+		return FIO_Q_QUEUED;
+	}
+	if (ret == -EAGAIN && aior_group_inflight(&ld->group)) {
+		/* Backpressure: fio reaps, then queues it again. */
+		return FIO_Q_BUSY;
+	}
+	if (ret == -EAGAIN) {
+		/* Nothing to reap: the queue's stall logic decides. */
+		sq_push(ld, sq, iocb);
+		return FIO_Q_QUEUED;
+	}
+	ld->cnt.submit_errors++;
+	io_u->error = -ret;
+	return FIO_Q_COMPLETED;
+}
 
-	if (!is_data_ddir(io_u->ddir))
-		return queue_sync(td, ld, io_u);
+/* A data request to its file's queue: submitted now, or at commit. */
+static inline enum fio_q_status queue_data(struct thread_data *td,
+					   struct aior_data *ld,
+					   struct io_u *io_u)
+{
+	struct aior_req *req = io_u->engine_data;
+	struct aior_sq *sq = file_sq(ld, io_u->file);
 
-	if (o->reset_every && ++ld->since_reset >= o->reset_every) {
+	if (ld->single)
+		return queue_single(td, ld, sq, io_u);
+	sq_push(ld, sq, &req->iocb);
+	return FIO_Q_QUEUED;
+}
+
+/* The reset that reset_every asks for, and a bounced write's copy-in. */
+static __attribute__((noinline)) enum fio_q_status queue_slow(
+				struct thread_data *td, struct aior_data *ld,
+				struct io_u *io_u, bool reset)
+{
+	struct aior_req *req = io_u->engine_data;
+
+	if (reset) {
 		int ret;
 
 		ld->since_reset = 0;
@@ -469,35 +524,29 @@ static enum fio_q_status fio_aior_queue(struct thread_data *td,
 			return FIO_Q_COMPLETED;
 		}
 	}
-
 	if (req->bounced && io_u->ddir == DDIR_WRITE)
 		aior_bounce_copy_in(&req->bounce);
+	return queue_data(td, ld, io_u);
+}
 
-	sq = file_sq(ld, io_u->file);
-	if (ld->single) {
-		struct iocb *iocb = &req->iocb;
-		int ret = aior_ctx_submit(&sq->ctx, &iocb, 1);
+static enum fio_q_status fio_aior_queue(struct thread_data *td,
+					struct io_u *io_u)
+{
+	const struct aior_options *o = td->eo;
+	struct aior_data *ld = job_data(td);
+	struct aior_req *req = io_u->engine_data;
+	bool reset;
 
-		if (ret > 0) {
-			mark_issued(td, &iocb, 1);
-			return FIO_Q_QUEUED;
-		}
-		if (ret == -EAGAIN && aior_group_inflight(&ld->group)) {
-			/* Backpressure: fio reaps, then queues it again. */
-			return FIO_Q_BUSY;
-		}
-		if (ret == -EAGAIN) {
-			/* Nothing to reap: the queue's stall logic decides. */
-			sq_push(ld, sq, iocb);
-			return FIO_Q_QUEUED;
-		}
-		ld->cnt.submit_errors++;
-		io_u->error = -ret;
-		return FIO_Q_COMPLETED;
-	}
+	fio_ro_check(td, io_u);
+	planted_delay();
+	planted_count();
 
-	sq_push(ld, sq, &req->iocb);
-	return FIO_Q_QUEUED;
+	if (!is_data_ddir(io_u->ddir))
+		return queue_sync(td, ld, io_u);
+	reset = o->reset_every && ++ld->since_reset >= o->reset_every;
+	if (reset || req->bounced)
+		return queue_slow(td, ld, io_u, reset);
+	return queue_data(td, ld, io_u);
 }
 
 /* Out of line, so a commit with nothing to do sets up no frame. */
