@@ -417,6 +417,7 @@ def table(args):
            "settings": {"budget_s": args.budget, "runtime": args.runtime,
                         "ramp_time": args.ramp_time, "size": args.size,
                         "wait_quiet": args.wait_quiet,
+                        "co_run": co_run_of(args.compare_args),
                         "thresholds": thresholds,
                         "looks": list(stats.LOOKS),
                         "look_level": stats.LOOK_LEVEL,
@@ -476,6 +477,17 @@ def markdown(doc):
                      md_reading(doc))
 
 
+def co_run_of(compare_args):
+    """compare.py's --co-run as the study passed it (default auto)."""
+    a = list(compare_args)
+    for i, x in enumerate(a):
+        if x.startswith("--co-run="):
+            return x.split("=", 1)[1]
+        if x == "--co-run" and i + 1 < len(a):
+            return a[i + 1]
+    return "auto"
+
+
 def md_intro(doc):
     return [
         "# Sensitivity of the A/B, measured",
@@ -505,10 +517,13 @@ def md_timed(doc):
         "",
         "A busy wait per request (CMake `-DAIOR_PLANTED_DELAY_NS=N`, "
         "test-only), judged by the sequential timed A/B: a budget of %s s "
-        "per run, rounds of %gs (+%gs ramp) in mirrored random order, "
+        "per run, rounds of %gs (+%gs ramp) in mirrored random order, %s, "
         "looked at after %s clean rounds at %.1f%% each (%.0f%% over the "
         "run), %s." % (
             "%g" % s["budget_s"], s["runtime"], s["ramp_time"],
+            "the builds one after the other (`--co-run off`)"
+            if s.get("co_run") == "off" else "all the builds together in "
+            "one fio on one CPU (a co-run, docs/perf/ab.md)",
             ", ".join(map(str, s["looks"])), s["look_level"] * 100,
             s["family_level"] * 100,
             "`--max-regression %s`" % s["max_regression"]

@@ -271,10 +271,42 @@ def engine_args(config, engine, aior_opts):
 
 
 def fio_cmd(args, target, cell, config):
+    """One fio run of @config in @cell: one job (numjobs of them),
+    reported as one."""
+    return [args.fio, "--name=aior-bench", "--group_reporting=1"] + \
+        cell_opts(args, target, cell) + engine_args(
+            config, getattr(args, "engines", None) or args.engine,
+            args.aior_opt)
+
+
+def corun_cmd(args, target, cell, configs, cpu):
+    """One fio running @configs together (a co-run, see run.run_corun):
+    the cell's options global, then a job per config, named "corunK" for
+    the K-th, each with its engine; all pinned to the one @cpu."""
+    opts = [o for o in cell_opts(args, target, cell)
+            if not o.startswith("--cpus_allowed=")]
+    cmd = [args.fio] + opts + ["--cpus_allowed=%d" % cpu]
+    for k, cfg in enumerate(configs):
+        cmd += ["--name=corun%d" % k] + engine_args(
+            cfg, getattr(args, "engines", None) or args.engine,
+            args.aior_opt)
+    return cmd
+
+
+def corun_applies(cell, target):
+    """A co-run measures what a request costs in CPU: a cell of one job
+    on one file, on a RAM-backed target (a device would share its own
+    time between the builds as well)."""
     c = parse_cell_key(cell)
-    cmd = [args.fio, "--name=aior-bench", "--rw=%s" % c["rw"],
+    return c["jobs"] == 1 and c["files"] == 1 and target.get("kind") == "ram"
+
+
+def cell_opts(args, target, cell):
+    """The fio options of a cell's job, engine aside."""
+    c = parse_cell_key(cell)
+    cmd = ["--rw=%s" % c["rw"],
            "--bs=%s" % c["bs"], "--iodepth=%d" % c["qd"],
-           "--numjobs=%d" % c["jobs"], "--group_reporting=1", "--direct=1",
+           "--numjobs=%d" % c["jobs"], "--direct=1",
            "--time_based=1", "--runtime=%s" % fio_ms(args.runtime),
            "--ramp_time=%s" % fio_ms(args.ramp_time),
            "--norandommap=1", "--randrepeat=0",
@@ -293,7 +325,6 @@ def fio_cmd(args, target, cell, config):
                 "--iodepth_batch_complete_max=%d" % BATCH]
     if getattr(args, "cpus_allowed", None):
         cmd.append("--cpus_allowed=%s" % args.cpus_allowed)
-    return cmd + engine_args(config, getattr(args, "engines", None) or
-                             args.engine, args.aior_opt)
+    return cmd
 
 

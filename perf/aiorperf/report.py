@@ -58,6 +58,9 @@ def summarize(samples, cells, configs, host=None):
             st["contended"] = sum(1 for s in samples if s.get("cell") == cell
                                   and s.get("config") == cfg and s.get("ok")
                                   and s.get("contended"))
+            st["corun"] = any(s.get("corun") for s in samples
+                              if s.get("cell") == cell
+                              and s.get("config") == cfg)
             row[cfg] = st
         out[cell] = row
     for cell, row in out.items():
@@ -66,6 +69,11 @@ def summarize(samples, cells, configs, host=None):
         ceil = row.get(CEILING) or (out.get(base_cell(cell), {})
                                     .get(CEILING) if files else None)
         for cfg, st in row.items():
+            if st.get("corun"):
+                # A share of one CPU: no ratio to a solo run.
+                st.update(vs_libaio=None, vs_io_uring=None, vs_1file=None,
+                          ceiling_share=None)
+                continue
             st["vs_libaio"] = ratio(st["iops"],
                                     ref_row.get("libaio", {}).get("iops"))
             st["vs_io_uring"] = ratio(st["iops"],
@@ -130,13 +138,15 @@ def table_rows(summary, cells, configs):
             if not st:
                 continue
             raw = cfg == CEILING
+            co = st.get("corun")
             rows.append({
-                "cell": cell, "config": cfg, "n": str(st["n"]),
+                "cell": cell, "config": cfg + (" (co-run)" if co else ""),
+                "n": str(st["n"]),
                 "IOPS": f_iops(st["iops"]),
                 "MiB/s": f_num(st["bw_kib"] and st["bw_kib"] / 1024.0, "%.0f"),
-                "p50us": f_us(st["lat_p50_ns"]),
-                "p99us": f_us(st["lat_p99_ns"]),
-                "p99.9us": f_us(st["lat_p999_ns"]),
+                "p50us": "-" if co else f_us(st["lat_p50_ns"]),
+                "p99us": "-" if co else f_us(st["lat_p99_ns"]),
+                "p99.9us": "-" if co else f_us(st["lat_p999_ns"]),
                 "CPUus/IO": "-" if raw else f_num(st["cpu_us_per_io"], "%.3f"),
                 "usr/sys": "-" if raw or st["usr_us_per_io"] is None else
                 "%.3f/%.3f" % (st["usr_us_per_io"], st["sys_us_per_io"]),

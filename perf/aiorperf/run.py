@@ -19,7 +19,8 @@ import time
 from dataclasses import dataclass, field
 
 from .plan import (BATCH, READ_RW, WRITE_RW, balanced_order, cell_configs,
-                   fio_cmd, is_external, parse_cell_key, round_order)
+                   corun_applies, corun_cmd, fio_cmd, is_external,
+                   parse_cell_key, round_order)
 from .stats import LOOKS
 from . import report as rep
 from .report import CEILING
@@ -27,6 +28,13 @@ from .util import (PROGRESS, REPO, Interrupted, SetupError, cmd_out, fmt_secs,
                    human_size, loud, notice, parse_size, sha256_of,
                    stop_group)
 
+
+CORUN_NOTE = (
+    "co-run: in each one-job cell the A/B's builds ran together, one fio "
+    "with a job each, all on CPU %d; each had a share of it, so their IOPS "
+    "are about 1/N of a solo run's and are compared only with each other. "
+    "IOPS and CPU per I/O are judged; p99 is not (each build's requests "
+    "wait out the others' time slices): --co-run off judges it")
 
 # A run during which the rest of the machine used more CPU than this
 # (in cores, averaged over the run) is flagged as contended.
@@ -595,17 +603,23 @@ def clean_rounds(samples, cells, judged):
 
 def drop_busy(samples, rnd, judged):
     """Mark the samples of a round's cells where a judged build shared
-    the machine; returns the cells dropped."""
+    the machine; returns the cells dropped.  A co-run is not dropped:
+    what ran beside it took from every build alike."""
     busy = {s["cell"] for s in samples if s["round"] == rnd
-            and s["config"] in judged and s.get("contended")}
+            and s["config"] in judged and s.get("contended")
+            and not s.get("corun")}
     for s in samples:
         if s["round"] == rnd and s["cell"] in busy:
             s["dropped"] = True
     return sorted(busy)
 
 
-def plan_runs(st, tio):
-    """[(cell, config)] of one round, the ceiling included; skips noted."""
+def plan_runs(st, tio, together=()):
+    """[(cell, config)] of one round, the ceiling included; skips noted.
+
+    together: the builds to co-run (run_corun) where a cell allows it;
+    they are then one item, (cell, (build, build, ...)).
+    """
     target = st.target
     plan = []
     for cell in st.cells:
@@ -617,8 +631,13 @@ def plan_runs(st, tio):
             st.skipped.append("%s: writes to block device %s need "
                               "--allow-write" % (cell, target["path"]))
             continue
-        for cfg in cell_configs(cell, st.configs):
-            plan.append((cell, cfg))
+        cfgs = cell_configs(cell, st.configs)
+        group = tuple(c for c in cfgs if c in together) \
+            if corun_applies(cell, target) else ()
+        if len(group) >= 2:
+            plan.append((cell, group))
+        plan += [(cell, c) for c in cfgs if c not in group or
+                 len(group) < 2]
         if tio and ceiling_applies(cell, target):
             plan.append((cell, CEILING))
     for s in st.skipped:
@@ -657,42 +676,57 @@ def run_one(st, tio, pg, rounds, cell, cfg, rnd):
     load1 = os.getloadavg()[0]
     extra = []
     if cfg == CEILING:
-        sample = run_ceiling(st, tio, cell, rnd, pg.seq, label)
+        got = [run_ceiling(st, tio, cell, rnd, pg.seq, label)]
+    elif isinstance(cfg, tuple):
+        got = run_corun(st, cell, cfg, rnd, pg.seq, label)
     elif remote:
         sample, extra = run_fio_remote(st, cell, cfg, rnd, pg.seq, label)
+        got = [sample]
     else:
-        sample = run_fio(st, cell, cfg, rnd, pg.seq, label)
-    sample["loadavg1_before"] = load1
-    if others:
-        sample["other_fio_pids"] = others
-    busy = (sample.get("foreign_cpu") or 0) > FOREIGN_CPU_LIMIT
+        got = [run_fio(st, cell, cfg, rnd, pg.seq, label)]
+    busy = (got[0].get("foreign_cpu") or 0) > FOREIGN_CPU_LIMIT
+    for sample in got:
+        sample["loadavg1_before"] = load1
+        if others:
+            sample["other_fio_pids"] = others
+        if others or busy:
+            sample["contended"] = True
     if others or busy:
-        sample["contended"] = True
         st.contended += 1
         if st.contended == 1:
             notice("the machine is busy (%s): the numbers are disturbed" % (
                 "other fio pids %s" % " ".join(map(str, others[:8]))
                 if others else "%.2f cores used by other processes"
-                % sample["foreign_cpu"]))
-    pg.durations.append(sample["elapsed_s"])
-    st.samples.append(sample)
+                % got[0]["foreign_cpu"]))
+    pg.durations.append(got[0]["elapsed_s"])
+    st.samples.extend(got)
     st.samples.extend(extra)
-    if not sample["ok"]:
+    if not got[0]["ok"]:
         pg.dead.add((cell, cfg))
-        if cfg == CEILING:
-            return
-        st.failures.append({k: sample.get(k) for k in (
-            "cell", "config", "round", "error", "cmd", "stderr")})
-        loud("fio FAILED: %s %s round %d: %s" % (cell, cfg, rnd,
-                                                  sample["error"]))
-        if sample.get("stderr"):
-            print(sample["stderr"].rstrip(), file=sys.stderr)
-        print("command: %s" % " ".join(sample["cmd"]), file=sys.stderr)
+        if cfg != CEILING:
+            failed(st, got[0], " ".join(s["config"] for s in got))
         return
-    pg.last = "%s %s IOPS" % (cfg, rep.f_iops(sample["iops"]))
-    PROGRESS.done_line("[%d/%d] round %d  %s  %-10s %s IOPS%s" % (
-        pg.seq, pg.total, rnd, cell, cfg, rep.f_iops(sample["iops"]),
-        "  (busy: %.2f cores)" % sample["foreign_cpu"] if busy else ""))
+    pg.last = ", ".join("%s %s IOPS" % (s["config"], rep.f_iops(s["iops"]))
+                        for s in got)
+    PROGRESS.done_line("[%d/%d] round %d  %s  %-10s %s IOPS%s%s" % (
+        pg.seq, pg.total, rnd, cell, got[0]["config"],
+        rep.f_iops(got[0]["iops"]), "".join(
+            ", %s %s" % (s["config"], rep.f_iops(s["iops"]))
+            for s in got[1:]),
+        "  (busy: %.2f cores)" % got[0]["foreign_cpu"] if busy else ""))
+
+
+def failed(st, sample, what):
+    """A failed fio run (one sample, or a co-run's first): into the
+    failures, and said loudly with its command."""
+    st.failures.append(dict({k: sample.get(k) for k in (
+        "cell", "config", "round", "error", "cmd", "stderr")}, config=what))
+    loud("fio FAILED: %s %s round %d: %s" % (sample["cell"], what,
+                                              sample["round"],
+                                              sample["error"]))
+    if sample.get("stderr"):
+        print(sample["stderr"].rstrip(), file=sys.stderr)
+    print("command: %s" % " ".join(sample["cmd"]), file=sys.stderr)
 
 
 def round_done(st, rounds, pg, cells, rnd):
@@ -744,11 +778,16 @@ def undrop_if_starved(st, rounds, cells):
 def run_all(st, tio, rounds):
     """The interleaved rounds (see Rounds); returns 0."""
     args = st.args
-    plan = plan_runs(st, tio)
+    together = rounds.judged if getattr(args, "co_run", "off") == "auto" \
+        and not getattr(args, "clients", None) else ()
+    plan = plan_runs(st, tio, together)
+    if any(isinstance(cfg, tuple) for _, cfg in plan):
+        st.notes.append(CORUN_NOTE % corun_cpu(args))
     pg = _Progress(est=args.runtime + args.ramp_time + 0.5)
     cells = list(dict.fromkeys(c for c, _ in plan))
-    builds = {p for p in plan if p[1] != CEILING
-              and is_external(p[1], getattr(args, "engines", None))}
+    builds = {p for p in plan if p[1] != CEILING and (
+        isinstance(p[1], tuple) or
+        is_external(p[1], getattr(args, "engines", None)))}
     rnd = 0
     while True:
         rnd += 1
@@ -837,8 +876,94 @@ def _slug(cell, cfg):
 
 
 def run_fio(st, cell, cfg, rnd, seq, label):
+    cmd = fio_cmd(st.args, st.target, cell, cfg)
+    s, out = _fio_child(st, cell, cfg, rnd, seq, label, cmd)
+    if s.get("error"):
+        return s
+    try:
+        data, stats, other = parse_fio_output(out)
+        s.update(metrics_from_json(data, parse_cell_key(cell)["rw"]))
+    except (ValueError, KeyError, TypeError) as e:
+        s["error"] = "unusable fio output: %s" % e
+        return s
+    if stats:
+        s["engine_stats"] = stats
+    _note_messages(st, cell, cfg, s, other)
+    s["ok"] = True
+    return s
+
+
+def run_corun(st, cell, cfgs, rnd, seq, label):
+    """The A/B's builds together (a co-run): one fio, a job per build,
+    every job pinned to one CPU.  Returns a sample per build.
+
+    Run one after another on a shared VM, a build and its own copy
+    differ by 14-23% from round to round: the host takes the vCPU away
+    for spells of a second or two, and no counter inside the guest sees
+    it.  Sharing one CPU, the builds lose those spells alike, and the
+    scheduler gives each the same share of what is left; so the ratio of
+    their IOPS is the inverse ratio of what a request costs each in CPU,
+    and it keeps only the builds' own difference (docs/perf/ab.md).
+    Each build's IOPS are therefore about 1/N of a solo run's (N builds,
+    less the switching); the ratios are what is judged.  The jobs' order
+    turns round by round.
+    """
+    k = (rnd - 1) % len(cfgs)
+    order = list(cfgs[k:] + cfgs[:k])
+    cpu = corun_cpu(st.args)
+    cmd = corun_cmd(st.args, st.target, cell, order, cpu)
+    s0, out = _fio_child(st, cell, "+".join(order), rnd, seq, label, cmd)
+    s0["corun"] = {"configs": order, "cpu": cpu}
+    if s0.get("error"):
+        return [dict(s0, config=c) for c in order]
+    rw = parse_cell_key(cell)["rw"]
+    try:
+        data, _, other = parse_fio_output(out)
+        jobs = {j.get("jobname"): j for j in data.get("jobs") or []}
+        got = [dict(s0, config=c, ok=True, **metrics_from_json(
+            {"jobs": [jobs["corun%d" % i]]}, rw))
+            for i, c in enumerate(order)]
+    except (ValueError, KeyError, TypeError) as e:
+        s0["error"] = "unusable fio output: %s" % e
+        return [dict(s0, config=c) for c in order]
+    stats = job_stats(out)
+    for i, s in enumerate(got):
+        if stats.get("corun%d" % i):
+            s["engine_stats"] = stats["corun%d" % i]
+    _note_messages(st, cell, "+".join(order), got[0], other)
+    return got
+
+
+def corun_cpu(args):
+    """The CPU a co-run's jobs share: the last of --cpus-allowed (an A/B
+    pins there by default), else the last this process may use."""
+    given = getattr(args, "cpus_allowed", None)
+    if given:
+        last = given.replace("-", ",").split(",")[-1]
+        return int(last)
+    return max(os.sched_getaffinity(0))
+
+
+def job_stats(out):
+    """{job name: the engine's counters} from fio's stdout (the lines the
+    engine logs at cleanup, before the JSON document)."""
+    got = {}
+    for ln in (out or "").splitlines():
+        if ln.startswith("{"):
+            break
+        m = _STATS_RE.match(ln)
+        if m:
+            d = got.setdefault(m.group(1), {})
+            for key, v in _KV_RE.findall(m.group(2)):
+                d[key] = d.get(key, 0) + int(v)
+    return got
+
+
+def _fio_child(st, cell, cfg, rnd, seq, label, cmd):
+    """Run one fio command line, keep its output under raw/; returns
+    (the sample so far, stdout).  The sample has "error" when fio
+    failed."""
     args = st.args
-    cmd = fio_cmd(args, st.target, cell, cfg)
     timeout = args.runtime + args.ramp_time + 120
     rc, out, err, el, cont = run_child(cmd, timeout, label)
     raw = os.path.join("raw", "%04d-%s-r%d.txt" % (seq, _slug(cell, cfg),
@@ -855,25 +980,20 @@ def run_fio(st, cell, cfg, rnd, seq, label):
         s["stderr"] = err.strip()[-2000:]
     if rc != 0:
         s["error"] = "fio exited %d" % rc
-        return s
-    try:
-        data, stats, other = parse_fio_output(out)
-        s.update(metrics_from_json(data, parse_cell_key(cell)["rw"]))
-    except (ValueError, KeyError, TypeError) as e:
-        s["error"] = "unusable fio output: %s" % e
-        return s
-    if stats is not None:
-        s["engine_stats"] = stats
-    if other:
-        s["fio_messages"] = other
-        for ln in other:
-            if ln.startswith("libaioring:") and \
-                    ln not in st.seen_msgs:
-                st.seen_msgs.add(ln)
-                notice("%s %s: %s" % (cell, cfg, ln))
-                st.notes.append("%s %s: %s" % (cell, cfg, ln))
-    s["ok"] = True
-    return s
+    return s, out
+
+
+def _note_messages(st, cell, cfg, s, other):
+    """fio's other lines go with the sample; the engine's own, once each,
+    into the run's notes."""
+    if not other:
+        return
+    s["fio_messages"] = other
+    for ln in other:
+        if ln.startswith("libaioring:") and ln not in st.seen_msgs:
+            st.seen_msgs.add(ln)
+            notice("%s %s: %s" % (cell, cfg, ln))
+            st.notes.append("%s %s: %s" % (cell, cfg, ln))
 
 
 def remote_job_args(cmd):

@@ -228,6 +228,7 @@ def new_state(args, t0, cells, configs, floors, bdoc):
                   "max_regression": args.thresholds,
                   "metrics": args.metrics,
                   "cpus_allowed": args.cpus_allowed,
+                  "co_run": getattr(args, "co_run", "off"),
                   "order": "balanced random blocks (A B | B A)"
                   if args.budget else "rotating by round",
                   "budget_s": args.budget,

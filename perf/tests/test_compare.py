@@ -18,7 +18,7 @@ sys.dont_write_bytecode = True     # keep the tree free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from aiorperf import cli  # noqa: E402
-from aiorperf import plan, run, util  # noqa: E402
+from aiorperf import plan, run, state, util  # noqa: E402
 from aiorperf import report as compare_report  # noqa: E402
 from aiorperf.gate import (FAIL, INCONCLUSIVE, PASS,  # noqa: E402
                           cov, evaluate_gate, needed_runs, normalize_floors,
@@ -365,6 +365,47 @@ class Plan(unittest.TestCase):
         self.assertEqual(cmds["aioring:reap_mode=syscall"][-1],
                          "--reap_mode=syscall")
 
+    def test_corun_is_one_fio_with_a_job_per_build_on_one_cpu(self):
+        a = self.args("--engine", "base=/b.so", "--engine", "head=/h.so",
+                      "--cpus-allowed", "0-1")
+        t = {"path": "/dev/shm/t", "size": 1 << 28, "pass_size": True,
+             "readonly": False, "files": {}, "kind": "ram"}
+        cmd = plan.corun_cmd(a, t, "randread/4k/qd32/j1", ["head", "base"],
+                             run.corun_cpu(a))
+        self.assertEqual(run.corun_cpu(a), 1)
+        self.assertEqual([x for x in cmd if x.startswith("--cpus_allowed")],
+                         ["--cpus_allowed=1"])
+        self.assertNotIn("--group_reporting=1", cmd)
+        i, j = cmd.index("--name=corun0"), cmd.index("--name=corun1")
+        # The cell's options come before the first job: global to both.
+        self.assertIn("--iodepth=32", cmd[:i])
+        self.assertEqual(cmd[i + 1:j], ["--ioengine=external:/h.so"])
+        self.assertEqual(cmd[j + 1:], ["--ioengine=external:/b.so"])
+        self.assertTrue(plan.corun_applies("randread/4k/qd32/j1", t))
+        self.assertFalse(plan.corun_applies("randread/4k/qd32/j2", t))
+        self.assertFalse(plan.corun_applies("randread/4k/qd32/j1",
+                                            dict(t, kind="file")))
+
+    def test_corun_builds_are_one_item_of_a_round(self):
+        st = state.RunState(args=None, cells=[
+            "randread/4k/qd1/j1", "randread/4k/qd32/j2"],
+            configs=["base", "head", "libaio"])
+        st.target = {"kind": "ram", "readonly": False, "files": {}}
+        got = run.plan_runs(st, None, ("base", "head"))
+        self.assertEqual(got, [
+            ("randread/4k/qd1/j1", ("base", "head")),
+            ("randread/4k/qd1/j1", "libaio"),
+            ("randread/4k/qd32/j2", "base"), ("randread/4k/qd32/j2", "head"),
+            ("randread/4k/qd32/j2", "libaio")])
+        self.assertEqual(len(run.plan_runs(st, None, ())), 6)
+
+    def test_job_stats_are_kept_per_job(self):
+        out = ("libaioring: job 'corun0': reaped_ring=10 eagain=1\n"
+               "libaioring: job 'corun1': reaped_ring=7\n{}\n")
+        self.assertEqual(run.job_stats(out), {
+            "corun0": {"reaped_ring": 10, "eagain": 1},
+            "corun1": {"reaped_ring": 7}})
+
     def test_bad_config_is_refused(self):
         with self.assertRaises(util.SetupError):
             plan.parse_configs(["aioring", "spdk"])
@@ -395,6 +436,19 @@ class Summary(unittest.TestCase):
         self.assertIn("1.50x", table)
         self.assertIn("0.90x", table)
         self.assertIn("75.0%", table)
+
+    def test_a_corun_row_is_a_share_without_solo_ratios(self):
+        smp = (samples(CELL, "base", [150, 150]) +
+               samples(CELL, "libaio", [200, 200]))
+        for x in smp[:2]:
+            x.update(corun={"configs": ["base", "head"], "cpu": 1},
+                     lat_p99_ns=9e6)
+        s = compare_report.summarize(smp, [CELL], ["base", "libaio"])
+        self.assertIsNone(s[CELL]["base"]["vs_libaio"])
+        self.assertAlmostEqual(s[CELL]["libaio"]["vs_libaio"], 1.0)
+        table = compare_report.text_table(s, [CELL], ["base", "libaio"])
+        self.assertIn("base (co-run)", table)
+        self.assertNotIn("9000", table)
 
     def test_chart_is_skipped_without_gnuplot(self):
         s = compare_report.summarize(

@@ -229,6 +229,22 @@ class Sequential(unittest.TestCase):
         self.assertEqual(len(calls), 2)
         self.assertEqual(sum(m.startswith("look ") for m in r.log), 2)
 
+    def test_a_busy_corun_is_kept_and_judged_without_p99(self):
+        smp = []
+        for rnd in range(1, 7):
+            for cfg, iops in (("base", 100.0), ("head", 90.0)):
+                smp.append({"cell": "c", "config": cfg, "round": rnd,
+                            "ok": True, "iops": iops + rnd % 2,
+                            "lat_p99_ns": 5000.0, "cpu_us_per_io": 1e6 /
+                            iops, "contended": True,
+                            "corun": {"configs": ["base", "head"],
+                                      "cpu": 1}})
+        self.assertEqual(run.drop_busy(smp, 2, ("base", "head")), [])
+        res = gate.evaluate_ab(smp, ["c"], "base", ["head"],
+                               sequential=True)
+        self.assertEqual([r["metric"] for r in res], ["iops", "cpu"])
+        self.assertEqual({r["verdict"] for r in res}, {gate.REGRESSION})
+
     def test_busy_rounds_are_dropped_from_the_verdicts(self):
         smp = []
         for rnd in (1, 2, 3):
