@@ -504,8 +504,7 @@ def md_intro(doc):
             doc["machine"].get("nproc"), doc["machine"].get("kernel"),
             doc["machine"].get("fio_version")),
         "",
-        "    " + doc["command"],
-        ""]
+    ] + ["    " + ln for ln in doc["command"].splitlines()] + [""]
 
 
 def md_timed(doc):
