@@ -85,7 +85,7 @@ ie = next(e for e in cv if e["metric"] == "insn_engine")
 assert ie["base_value"] > 50 and ie["head_value"] > 50, ie
 cases = list(ET.parse(os.path.join(out, "junit.xml")).getroot()
              .iter("testcase"))
-assert len(cases) >= 3 + len(cv)
+assert len(cases) >= len(ab) + len(cv)
 assert any(c.get("classname", "").startswith("count.") for c in cases)
 summary = open(os.path.join(out, "summary.md")).read()
 assert "Exact counts per request" in summary

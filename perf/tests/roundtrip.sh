@@ -41,7 +41,7 @@ run() {     # run NAME ARGS...: compare.py into $work/NAME; exit code kept
 }
 
 # 1. A/B: engine vs a copy of itself, the sequential timed A/B on a short
-#    budget (IOPS/p99/CPU judged) and the exact counts.
+#    budget (the builds co-run: IOPS and CPU judged) and the exact counts.
 run ab --engine "base=$engine" --engine "head=$work/copy.so" \
 	--configs base,head --budget 40s
 case $rc in 0|1|3) ;; *) fail "A/B run exit $rc" ;; esac
@@ -100,7 +100,8 @@ python3 - "$work" <<'EOF'
 import os, sys
 import xml.etree.ElementTree as ET
 work = sys.argv[1]
-for name, kind, want in (("ab", "ab.", 3), ("ab", "count.", 9),
+# The A/B's builds co-run: IOPS and CPU per I/O judged, not p99.
+for name, kind, want in (("ab", "ab.", 2), ("ab", "count.", 9),
                          ("base2", "baseline.", 3)):
     root = ET.parse(os.path.join(work, name, "junit.xml")).getroot()
     cases = [c for c in root.iter("testcase")
