@@ -168,6 +168,16 @@ static inline unsigned int aior_ctx_ready(struct aior_ctx *c)
 }
 
 /*
+ * What the last reap or watched submit left in the ring, without reading
+ * it: a lower bound, and 0 may be stale.  For callers that would rather
+ * act on 0 than pay for a look.
+ */
+static inline unsigned int aior_ctx_known_ready(const struct aior_ctx *c)
+{
+	return c->ready;
+}
+
+/*
  * Non-blocking reap of up to @max completions.  Ring first, io_getevents()
  * with a zero timeout when the ring is unusable or syscall mode is forced.
  * Returns the count, or -errno from io_getevents().  Returns 0 when another

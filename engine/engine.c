@@ -28,14 +28,6 @@
 /* The seed re-polls in-flight counts on a 500 us timer during a reset. */
 #define AIOR_DRAIN_RETRY_NS	500000ull
 
-/*
- * coalesce=adaptive holds a context's requests back only after this many
- * io_submit() calls in a row completed everything inside the call: a
- * device that merely completes an earlier request during one call does
- * not pass.
- */
-#define AIOR_INLINE_STREAK	16
-
 /* Reads and writes go through aio; fio's ddir_rw() also counts trim. */
 static inline bool is_data_ddir(enum fio_ddir ddir)
 {
@@ -100,34 +92,33 @@ static __attribute__((noinline)) int prep_slow(struct thread_data *td,
 	return 0;
 }
 
-/* @req's iocb for @io_u's data, which is in @buf. */
+/*
+ * @req's iocb for @io_u's data, which is in @buf.  Only what changes from
+ * one request to the next is written: fio_aior_io_u_init() set the rest
+ * (the io_u, the iovec, no priority and no flags) once.
+ */
 static inline int prep_iocb(struct thread_data *td, struct aior_data *ld,
 			    struct aior_req *req, struct io_u *io_u,
 			    void *buf)
 {
 	const struct aior_options *o = td->eo;
+	struct iocb *iocb = &req->iocb;
+	bool read = io_u->ddir == DDIR_READ;
 
+	iocb->aio_fildes = io_u->file->fd;
+	iocb->u.c.offset = io_u->offset;
 	if (o->vectored) {
+		iocb->aio_lio_opcode = read ? IO_CMD_PREADV : IO_CMD_PWRITEV;
 		req->iov.iov_base = buf;
 		req->iov.iov_len = io_u->xfer_buflen;
-		if (io_u->ddir == DDIR_READ)
-			io_prep_preadv(&req->iocb, io_u->file->fd, &req->iov,
-				       1, io_u->offset);
-		else
-			io_prep_pwritev(&req->iocb, io_u->file->fd, &req->iov,
-					1, io_u->offset);
 	} else {
 		/* One buffer: the kernel need not copy in an iovec. */
-		if (io_u->ddir == DDIR_READ)
-			io_prep_pread(&req->iocb, io_u->file->fd, buf,
-				      io_u->xfer_buflen, io_u->offset);
-		else
-			io_prep_pwrite(&req->iocb, io_u->file->fd, buf,
-				       io_u->xfer_buflen, io_u->offset);
+		iocb->aio_lio_opcode = read ? IO_CMD_PREAD : IO_CMD_PWRITE;
+		iocb->u.c.buf = buf;
+		iocb->u.c.nbytes = io_u->xfer_buflen;
 	}
-	req->iocb.data = io_u;
 	if (ld->prep_slow)
-		return prep_slow(td, ld, io_u, &req->iocb);
+		return prep_slow(td, ld, io_u, iocb);
 	return 0;
 }
 
@@ -161,7 +152,7 @@ static int fio_aior_prep(struct thread_data *td, struct io_u *io_u)
 	req->bounced = false;
 	if (!is_data_ddir(io_u->ddir))
 		return 0;
-	if (af->direct && aior_bounce_needed(io_u->xfer_buf, af->mem_align))
+	if (aior_bounce_needed(io_u->xfer_buf, af->mem_align))
 		return prep_bounced(td, ld, req, io_u, af->mem_align);
 	return prep_iocb(td, ld, req, io_u, io_u->xfer_buf);
 }
@@ -213,17 +204,14 @@ static void park(struct aior_data *ld, struct iocb *iocb, long res)
 	ev->res2 = 0;
 }
 
-/* Queue @iocb on @sq for the next submit_dirty(). */
-static void sq_push(struct aior_data *ld, struct aior_sq *sq,
-		    struct iocb *iocb)
+/*
+ * Queue @iocb on @sq for the next submit_dirty().  There is always room:
+ * a queue never holds more than fio has in flight, and sq_submit() moves
+ * what the kernel left to the front.
+ */
+static inline void sq_push(struct aior_data *ld, struct aior_sq *sq,
+			   struct iocb *iocb)
 {
-	if (sq->n == ld->depth) {
-		/* Compact what a partial submit left behind. */
-		memmove(sq->iocbs, sq->iocbs + sq->head,
-			(sq->n - sq->head) * sizeof(*sq->iocbs));
-		sq->n -= sq->head;
-		sq->head = 0;
-	}
 	sq->iocbs[sq->n++] = iocb;
 	ld->held = false;
 	if (!sq->dirty) {
@@ -244,12 +232,15 @@ static inline uint64_t sq_reaped(const struct aior_sq *sq)
  * back here.  EAGAIN with nothing in flight is retried for
  * stall_timeout, then every queued request fails with EAGAIN.  Any other
  * error fails the one iocb the kernel rejected and goes on with the rest.
- * Returns 0, or -EAGAIN when iocbs are left in the queue.
+ * Returns 0, or -EAGAIN when iocbs are left in the queue, moved to its
+ * front.
  */
 static int sq_submit(struct thread_data *td, struct aior_data *ld,
 		     struct aior_sq *sq)
 {
 	struct aior_options *o = td->eo;
+	unsigned int done = 0;
+	int ret = 0;
 
 	if (sq->full) {
 		if (sq->full_at == sq_reaped(sq) && sq->ctx.inflight)
@@ -257,22 +248,23 @@ static int sq_submit(struct thread_data *td, struct aior_data *ld,
 		sq->full = false;
 	}
 
-	while (sq->head < sq->n) {
-		struct iocb **iocbs = sq->iocbs + sq->head;
-		int ret = aior_ctx_submit(&sq->ctx, iocbs, sq->n - sq->head);
+	while (done < sq->n) {
+		struct iocb **iocbs = sq->iocbs + done;
+		int got = aior_ctx_submit(&sq->ctx, iocbs, sq->n - done);
 
-		if (ret > 0) {
-			mark_issued(td, iocbs, ret);
-			sq->head += ret;
+		if (got > 0) {
+			mark_issued(td, iocbs, got);
+			done += got;
 			ld->stall_start = 0;
-		} else if (ret == -EAGAIN) {
+		} else if (got == -EAGAIN) {
 			uint64_t now;
 
 			if (aior_group_inflight(&ld->group)) {
 				sq->full = true;
 				sq->full_at = sq_reaped(sq);
 				ld->stall_start = 0;
-				return -EAGAIN;
+				ret = -EAGAIN;
+				break;
 			}
 			now = aior_now_ns();
 			if (!ld->stall_start) {
@@ -290,21 +282,24 @@ static int sq_submit(struct thread_data *td, struct aior_data *ld,
 					"request(s)\n", td->o.name,
 					(unsigned long long)((now -
 					ld->stall_start) / 1000000),
-					sq->n - sq->head);
-				while (sq->head < sq->n)
-					park(ld, sq->iocbs[sq->head++], -EAGAIN);
+					sq->n - done);
+				while (done < sq->n)
+					park(ld, sq->iocbs[done++], -EAGAIN);
 				break;
 			}
 			usleep(1);
 		} else {
 			/* The kernel rejected iocbs[0]: fail it alone. */
 			ld->cnt.submit_errors++;
-			park(ld, iocbs[0], ret);
-			sq->head++;
+			park(ld, iocbs[0], got);
+			done++;
 		}
 	}
-	sq->head = sq->n = 0;
-	return 0;
+	sq->n -= done;
+	if (sq->n)
+		memmove(sq->iocbs, sq->iocbs + done,
+			sq->n * sizeof(*sq->iocbs));
+	return ret;
 }
 
 /*
@@ -314,17 +309,16 @@ static int sq_submit(struct thread_data *td, struct aior_data *ld,
  * together in one io_submit() once the ring runs dry.  Under
  * coalesce=adaptive, only while the kernel completes this context's
  * requests inside io_submit(): a device with a queue would lose depth.
+ *
+ * This is all of it but the ring, which the callers ask as they can
+ * afford: the hot hooks trust the last look (aior_ctx_known_ready()), the
+ * rest may read the ring again (aior_ctx_ready()).
  */
 static inline bool sq_may_hold(const struct aior_data *ld,
-			       struct aior_sq *sq)
+			       const struct aior_sq *sq)
 {
-	if (ld->coalesce == AIOR_COALESCE_OFF ||
-	    sq->n - sq->head >= ld->hold_max)
-		return false;
-	if (ld->coalesce == AIOR_COALESCE_ADAPTIVE &&
-	    sq->ctx.inline_streak < AIOR_INLINE_STREAK)
-		return false;
-	return aior_ctx_ready(&sq->ctx) != 0;
+	return sq->n < ld->hold_max &&
+	       sq->ctx.inline_streak >= ld->hold_streak;
 }
 
 /*
@@ -341,7 +335,7 @@ static __attribute__((noinline)) unsigned int submit_dirty(
 	for (i = 0; i < ld->nr_dirty; i++) {
 		struct aior_sq *sq = ld->dirty[i];
 
-		if (hold && sq_may_hold(ld, sq)) {
+		if (hold && sq_may_hold(ld, sq) && aior_ctx_ready(&sq->ctx)) {
 			ld->dirty[kept++] = sq;
 			held++;
 		} else if (sq_submit(td, ld, sq)) {
@@ -352,17 +346,6 @@ static __attribute__((noinline)) unsigned int submit_dirty(
 	}
 	ld->nr_dirty = kept;
 	return held;
-}
-
-/* Can every queue with iocbs still wait (see sq_may_hold())? */
-static bool all_may_hold(struct aior_data *ld)
-{
-	unsigned int i;
-
-	for (i = 0; i < ld->nr_dirty; i++)
-		if (!sq_may_hold(ld, ld->dirty[i]))
-			return false;
-	return true;
 }
 
 /*
@@ -462,34 +445,49 @@ static inline void planted_delay(void)
 #endif
 
 /*
- * iodepth=1: submit now, one io_submit() per request, as fio would at
- * commit.  Out of line, like every path of queue() that calls on after a
- * call: queue() itself then saves no registers for the batched path.
+ * queue_single()'s io_submit() took nothing (@ret: -EAGAIN or the
+ * request's -errno).
  */
-static __attribute__((noinline)) enum fio_q_status queue_single(
-				struct thread_data *td, struct aior_data *ld,
-				struct aior_sq *sq, struct io_u *io_u)
+static __attribute__((noinline)) enum fio_q_status single_refused(
+				struct thread_data *td, struct io_u *io_u,
+				int ret)
 {
+	struct aior_data *ld = job_data(td);
 	struct aior_req *req = io_u->engine_data;
-	struct iocb *iocb = &req->iocb;
-	int ret = aior_ctx_submit(&sq->ctx, &iocb, 1);
 
-	if (ret > 0) {
-		mark_issued_one(td, io_u);
-		return FIO_Q_QUEUED;
-	}
 	if (ret == -EAGAIN && aior_group_inflight(&ld->group)) {
 		/* Backpressure: fio reaps, then queues it again. */
 		return FIO_Q_BUSY;
 	}
 	if (ret == -EAGAIN) {
 		/* Nothing to reap: the queue's stall logic decides. */
-		sq_push(ld, sq, iocb);
+		sq_push(ld, file_sq(ld, io_u->file), &req->iocb);
 		return FIO_Q_QUEUED;
 	}
 	ld->cnt.submit_errors++;
 	io_u->error = -ret;
 	return FIO_Q_COMPLETED;
+}
+
+/*
+ * iodepth=1: submit now, one io_submit() per request, as fio would at
+ * commit.  Out of line, like every path of queue() that calls on after a
+ * call: queue() itself then saves no registers for the batched path.
+ * Only td and io_u live across the io_submit(): the rest is found again
+ * if it failed.
+ */
+static __attribute__((noinline)) enum fio_q_status queue_single(
+				struct thread_data *td, struct aior_sq *sq,
+				struct io_u *io_u)
+{
+	struct aior_req *req = io_u->engine_data;
+	struct iocb *iocb = &req->iocb;
+	int ret = aior_ctx_submit(&sq->ctx, &iocb, 1);
+
+	if (ret <= 0)
+		return single_refused(td, io_u, ret);
+	mark_issued_one(td, io_u);
+	return FIO_Q_QUEUED;
 }
 
 /* A data request to its file's queue: submitted now, or at commit. */
@@ -501,7 +499,7 @@ static inline enum fio_q_status queue_data(struct thread_data *td,
 	struct aior_sq *sq = file_sq(ld, io_u->file);
 
 	if (ld->single)
-		return queue_single(td, ld, sq, io_u);
+		return queue_single(td, sq, io_u);
 	sq_push(ld, sq, &req->iocb);
 	return FIO_Q_QUEUED;
 }
@@ -549,33 +547,38 @@ static enum fio_q_status fio_aior_queue(struct thread_data *td,
 	return queue_data(td, ld, io_u);
 }
 
-/* Out of line, so a commit with nothing to do sets up no frame. */
-static __attribute__((noinline)) void commit_dirty(struct thread_data *td,
-						   struct aior_data *ld)
+/* The commit that has to submit, or to read a ring to decide. */
+static __attribute__((noinline)) int commit_dirty(struct thread_data *td,
+						  struct aior_data *ld)
 {
-	unsigned int held;
+	unsigned int held = submit_dirty(td, ld, true);
 
-	/* The usual answer at depth: every queue may wait.  No frame. */
-	if (ld->coalesce != AIOR_COALESCE_OFF && all_may_hold(ld)) {
-		ld->cnt.holds++;
-		ld->held = true;
-		return;
-	}
-	held = submit_dirty(td, ld, ld->coalesce != AIOR_COALESCE_OFF);
 	if (held) {
 		ld->cnt.holds++;
 		ld->held = held == ld->nr_dirty;
 	}
+	return 0;
 }
 
 static int fio_aior_commit(struct thread_data *td)
 {
 	struct aior_data *ld = job_data(td);
+	struct aior_sq *sq = ld->dirty[0];
 
 	/* fio commits again before each getevents(): nothing has changed. */
-	if (ld->nr_dirty && !ld->held)
-		commit_dirty(td, ld);
-	return 0;
+	if (!ld->nr_dirty || ld->held)
+		return 0;
+	/*
+	 * The usual answer at depth, without a call: the one queue may wait,
+	 * as the last look at its ring left completions in it.
+	 */
+	if (ld->nr_dirty == 1 && sq_may_hold(ld, sq) &&
+	    aior_ctx_known_ready(&sq->ctx)) {
+		ld->cnt.holds++;
+		ld->held = true;
+		return 0;
+	}
+	return commit_dirty(td, ld);
 }
 
 /* ---- getevents / event: the hot completion path ---- */
@@ -634,47 +637,92 @@ static __attribute__((noinline)) int wait_events(struct thread_data *td,
 	return (int)got;
 }
 
+/*
+ * Do the queues the last commit held still have completions waiting in
+ * their rings, as the reap just left them?  Then they may wait on.
+ */
+static inline bool still_ready(const struct aior_data *ld)
+{
+	unsigned int i;
+
+	for (i = 0; i < ld->nr_dirty; i++)
+		if (!aior_ctx_known_ready(&ld->dirty[i]->ctx))
+			return false;
+	return true;
+}
+
 static int fio_aior_getevents(struct thread_data *td, unsigned int min,
 			      unsigned int max, const struct timespec *t)
 {
 	struct aior_data *ld = job_data(td);
-	unsigned int got;
-	int ret = 0;
+	bool held = ld->held;
+	int got;
 
 	ld->held = false;
 	if (max > ld->depth)
 		max = ld->depth;
 	if (min > max)
 		min = max;
+	if (ld->nr_parked || ld->group.nr != 1)
+		return wait_events(td, ld, 0, min, max, t);
 
 	/*
-	 * What is ready first, without a wait: most calls end here.  Requests
-	 * held back at commit may wait for the next one if this is enough and
-	 * the rings still hold more, as fio will not sleep before it;
-	 * otherwise they are submitted now, before any wait (never held
-	 * across a sleep).  A reap error goes on to the loop, which reports it.
+	 * What the ring holds first, without a wait: most calls end here.
+	 * Requests held back at commit may wait for the next one if this is
+	 * enough and the ring still holds more, as fio will not sleep before
+	 * it; otherwise they are submitted now, before any wait (never held
+	 * across a sleep).  A reap error goes on to wait_events(), which
+	 * reports it.
 	 */
-	got = ld->nr_parked ? take_parked(ld, 0, max) : 0;
-	if (got < max)
-		ret = aior_group_reap(&ld->group, ld->events + got, max - got);
-	if (ret > 0)
-		got += ret;
-	if (ret >= 0 && got >= min &&
-	    (!ld->nr_dirty ||
-	     (ld->coalesce != AIOR_COALESCE_OFF && all_may_hold(ld))))
-		return (int)got;
-	return wait_events(td, ld, got, min, max, t);
+	got = aior_ctx_reap(ld->group.ctx[0], ld->events, max);
+	if (got >= (int)min && (!ld->nr_dirty || (held && still_ready(ld))))
+		return got;
+	return wait_events(td, ld, got > 0 ? (unsigned int)got : 0, min, max,
+			   t);
 }
 
 /* A request the kernel failed: its error, and what atomic=1 says. */
-static __attribute__((noinline)) void event_failed(struct thread_data *td,
-						   struct aior_data *ld,
-						   struct io_u *io_u,
-						   long res)
+static __attribute__((noinline)) struct io_u *event_failed(
+				struct thread_data *td, struct aior_data *ld,
+				struct io_u *io_u, long res)
 {
 	io_u->error = (int)-res;
 	if (ld->prep_extra)
 		aior_prio_failed(td, ld, io_u, res);
+	aior_compat_completed(td, io_u);
+	return io_u;
+}
+
+/*
+ * What the kernel's result @res says of @io_u.  Every call out of here is
+ * the last thing done, so event() saves no registers.
+ */
+static inline struct io_u *event_result(struct thread_data *td,
+					struct aior_data *ld,
+					struct io_u *io_u, long res)
+{
+	if (res < 0)
+		return event_failed(td, ld, io_u, res);
+	if (res == 0 && io_u->xfer_buflen)
+		io_u->error = EIO;	/* nothing moved: fio's "full resid" */
+	else if ((unsigned long long)res > io_u->xfer_buflen)
+		io_u->error = EIO;
+	else
+		io_u->resid = io_u->xfer_buflen - res;
+	aior_compat_completed(td, io_u);
+	return io_u;
+}
+
+/* A bounced request: read data goes back to fio's buffer first. */
+static __attribute__((noinline)) struct io_u *event_bounced(
+				struct thread_data *td, struct aior_data *ld,
+				struct io_u *io_u, long res)
+{
+	struct aior_req *req = io_u->engine_data;
+
+	aior_bounce_end(&req->bounce, res > 0 ? (size_t)res : 0,
+			io_u->ddir == DDIR_READ);
+	return event_result(td, ld, io_u, res);
 }
 
 static struct io_u *fio_aior_event(struct thread_data *td, int event)
@@ -687,19 +735,8 @@ static struct io_u *fio_aior_event(struct thread_data *td, int event)
 	long res = (long)ev->res;
 
 	if (req->bounced)
-		aior_bounce_end(&req->bounce, res > 0 ? (size_t)res : 0,
-				io_u->ddir == DDIR_READ);
-
-	if (res < 0)
-		event_failed(td, ld, io_u, res);
-	else if (res == 0 && io_u->xfer_buflen)
-		io_u->error = EIO;	/* nothing moved: fio's "full resid" */
-	else if ((unsigned long long)res > io_u->xfer_buflen)
-		io_u->error = EIO;
-	else
-		io_u->resid = io_u->xfer_buflen - res;
-	aior_compat_completed(td, io_u);
-	return io_u;
+		return event_bounced(td, ld, io_u, res);
+	return event_result(td, ld, io_u, res);
 }
 
 /*

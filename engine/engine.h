@@ -65,13 +65,11 @@ extern struct fio_option aior_fio_options[];
 
 /*
  * A submission queue: the iocbs fio has queued for one context and we
- * have not yet handed to the kernel.  [head, n) is what is left to submit
- * after a partial io_submit().
+ * have not yet handed to the kernel, in the order fio queued them.
  */
 struct aior_sq {
 	struct aior_ctx ctx;
 	struct iocb **iocbs;
-	unsigned int head;
 	unsigned int n;
 	bool dirty;		/* on the job's dirty list */
 	/*
@@ -86,7 +84,8 @@ struct aior_sq {
 struct aior_file {
 	struct aior_sq *sq;	/* own (per-file mode) or the shared one */
 	uint32_t lbs;		/* logical block size in force; 0 if buffered */
-	uint32_t mem_align;	/* buffer alignment O_DIRECT needs; 1 if none */
+	uint32_t mem_align;	/* buffer alignment O_DIRECT needs; 1 if none
+				   (buffered: prep() tests only this) */
 	bool direct;		/* the fd has O_DIRECT */
 	bool is_blockdev;
 	bool trim_refused;	/* said once that trim is not supported */
@@ -124,11 +123,14 @@ struct aior_data {
 	unsigned int depth;		/* fio's iodepth: requests per job */
 	/*
 	 * Submit coalescing (coalesce=): a queue is held back at commit
-	 * only while its ring holds completions fio has not taken, and
-	 * never with hold_max or more requests in it.
+	 * only while its ring holds completions fio has not taken, with
+	 * fewer than hold_max requests in it, and after hold_streak
+	 * io_submit() calls in a row completed inside the call.  hold_max
+	 * is 0 where nothing is held.
 	 */
 	unsigned int coalesce;
 	unsigned int hold_max;
+	unsigned int hold_streak;
 	bool single;			/* submit inside queue(): see post_init */
 	/*
 	 * The last commit held every queue with iocbs, and nothing was

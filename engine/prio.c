@@ -154,16 +154,19 @@ int aior_prio_init(struct thread_data *td, struct aior_data *ld)
 }
 
 /*
- * A read or write whose iocb prep() has just filled in (which cleared
- * the flags): add what the job's options ask for.
+ * A read or write whose iocb prep() has just filled in: add what the
+ * job's options ask for.  The iocb still holds what its last request
+ * set, so every field this sets is written each time.
  */
 void aior_prio_prep(struct thread_data *td, struct aior_data *ld,
 		    struct io_u *io_u, struct iocb *iocb)
 {
-	iocb->aio_rw_flags |= ld->rw_flags;
+	iocb->aio_rw_flags = ld->rw_flags;
 	if (io_u->ddir == DDIR_WRITE)
 		iocb->aio_rw_flags |= ld->wr_flags;
 #if AIOR_FIO_CMDPRIO
+	iocb->aio_reqprio = 0;
+	iocb->u.c.flags &= ~IOCB_FLAG_IOPRIO;
 	if (ld->prio && ld->prio->cmdprio.mode != CMDPRIO_MODE_NONE &&
 	    fio_cmdprio_set_ioprio(td, &ld->prio->cmdprio, io_u)) {
 		iocb->aio_reqprio = io_u->ioprio;

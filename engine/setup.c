@@ -14,6 +14,14 @@
 #include "compat.h"
 #include "engine.h"
 
+/*
+ * coalesce=adaptive holds a context's requests back only after this many
+ * io_submit() calls in a row completed everything inside the call: a
+ * device that merely completes an earlier request during one call does
+ * not pass.
+ */
+#define AIOR_INLINE_STREAK	16
+
 int fio_aior_init(struct thread_data *td)
 {
 	struct aior_options *o = td->eo;
@@ -132,6 +140,10 @@ int fio_aior_post_init(struct thread_data *td)
 	if (fio_option_is_set(&td->o, iodepth_batch) && td->o.iodepth_batch &&
 	    td->o.iodepth_batch < ld->depth)
 		ld->hold_max = td->o.iodepth_batch;
+	if (ld->coalesce == AIOR_COALESCE_OFF)
+		ld->hold_max = 0;
+	ld->hold_streak = ld->coalesce == AIOR_COALESCE_ADAPTIVE ?
+			  AIOR_INLINE_STREAK : 0;
 	ret = setup_queues(td, ld, nr, ring);
 	if (ret == -EAGAIN && nr > 1) {
 		/* fs.aio-max-nr: one shared context may still fit. */
@@ -184,8 +196,19 @@ void fio_aior_cleanup(struct thread_data *td)
 
 int fio_aior_io_u_init(struct thread_data *td, struct io_u *io_u)
 {
-	io_u->engine_data = calloc(1, sizeof(struct aior_req));
-	return io_u->engine_data ? 0 : 1;
+	struct aior_options *o = td->eo;
+	struct aior_req *req = calloc(1, sizeof(*req));
+
+	if (!req)
+		return 1;
+	/* What prep() does not write per request: see prep_iocb(). */
+	req->iocb.data = io_u;
+	if (o->vectored) {
+		req->iocb.u.c.buf = &req->iov;
+		req->iocb.u.c.nbytes = 1;
+	}
+	io_u->engine_data = req;
+	return 0;
 }
 
 void fio_aior_io_u_free(struct thread_data *td, struct io_u *io_u)
