@@ -66,10 +66,18 @@ int aior_ring_reap(void *ring, unsigned int nr, struct io_event *events,
 
 /*
  * Completions waiting in the ring at @ring (tail - head, modulo @nr),
- * without taking any.  0 when the header or tail does not agree with @nr:
- * a ring that cannot be read is never said to hold anything.
+ * taking none, with the slot of the first in *@head.  -EPROTO (*@head
+ * untouched) on the header or tail aior_ring_reap() refuses.
  */
-unsigned int aior_ring_ready(const void *ring, unsigned int nr);
+int aior_ring_peek(const void *ring, unsigned int nr, unsigned int *head);
+
+/*
+ * Copy the event in slot @head, which aior_ring_peek() found ready, to
+ * @ev and hand the slot back to the kernel: aior_ring_reap() of one, for
+ * a caller that has peeked.  The same one-reaper rule.
+ */
+void aior_ring_take_one(void *ring, unsigned int nr, unsigned int head,
+			struct io_event *ev);
 
 /* The ring's tail index as the kernel last stored it (acquire). */
 unsigned int aior_ring_tail(const void *ring);
@@ -78,7 +86,7 @@ unsigned int aior_ring_tail(const void *ring);
  * Did the @n requests at @iocbs complete inside the io_submit() that
  * found the tail of the ring at @ring at @before?  Only if their events
  * are the next @n in the ring, in order, now.  *@ready gets what
- * aior_ring_ready() would say, from the same read of the tail (0 when
+ * aior_ring_peek() would say, from the same read of the tail (0 when
  * either index is outside the ring).  Only for a ring that passed
  * aior_ring_check() with @nr.
  */

@@ -61,19 +61,22 @@ static void note_inline(struct aior_ctx *c, unsigned int before,
 
 unsigned int aior_ctx_ready_read(struct aior_ctx *c)
 {
-	if (c->ring_nr)
-		c->ready = aior_ring_ready(c->io, c->ring_nr);
+	unsigned int head;
+	int ready;
+
+	if (c->ring_nr) {
+		ready = aior_ring_peek(c->io, c->ring_nr, &head);
+		c->ready = ready > 0 ? (unsigned int)ready : 0;
+	}
 	return c->ready;
 }
 
-int aior_ctx_submit(struct aior_ctx *c, struct iocb **iocbs, long nr)
+/* io_submit(), EINTR retried, and the counts it changes. */
+static inline int submit_call(struct aior_ctx *c, struct iocb **iocbs,
+			      long nr)
 {
-	bool track = c->track_inline && c->ring_nr;
-	unsigned int before = 0;
 	int ret;
 
-	if (track)
-		before = aior_ring_tail(c->io);
 	do {
 		ret = aior_sys->io_submit(c->io, nr, iocbs);
 	} while (ret == -EINTR);
@@ -82,8 +85,6 @@ int aior_ctx_submit(struct aior_ctx *c, struct iocb **iocbs, long nr)
 	if (ret > 0) {
 		c->inflight += ret;
 		c->st.submitted += ret;
-		if (track)
-			note_inline(c, before, iocbs, ret);
 		return ret;
 	}
 	if (ret == 0 || ret == -EAGAIN || ret == -ENOMEM) {
@@ -94,7 +95,32 @@ int aior_ctx_submit(struct aior_ctx *c, struct iocb **iocbs, long nr)
 	return ret;
 }
 
-/* Out of line: the ring is the usual way, and this call would cost it. */
+/* submit_call(), watched for requests completed inside it. */
+static __attribute__((noinline)) int submit_tracked(struct aior_ctx *c,
+						    struct iocb **iocbs,
+						    long nr)
+{
+	unsigned int before = aior_ring_tail(c->io);
+	int ret = submit_call(c, iocbs, nr);
+
+	if (ret > 0)
+		note_inline(c, before, iocbs, ret);
+	return ret;
+}
+
+int aior_ctx_submit(struct aior_ctx *c, struct iocb **iocbs, long nr)
+{
+	if (c->track_inline && c->ring_nr)
+		return submit_tracked(c, iocbs, nr);
+	return submit_call(c, iocbs, nr);
+}
+
+/*
+ * io_getevents() with a zero timeout, for a context whose ring is not
+ * read (or failed a check), from aior_ctx_reap() with the reaping flag
+ * taken: this ends that call.  Out of line and called last, so the ring
+ * path saves no registers for it.
+ */
 static __attribute__((noinline)) int reap_syscall(struct aior_ctx *c,
 						  struct io_event *events,
 						  unsigned int max)
@@ -108,15 +134,40 @@ static __attribute__((noinline)) int reap_syscall(struct aior_ctx *c,
 	c->st.getevents_calls++;
 	/* io_getevents() takes from the same ring: what was known is not. */
 	c->ready = 0;
-	if (ret > 0)
+	if (ret > 0) {
 		c->st.reaped_syscall += ret;
+		c->inflight -= ret;
+	}
+	__atomic_store_n(&c->reaping, 0, __ATOMIC_RELEASE);
+	return ret;
+}
+
+/*
+ * aior_ctx_reap() of more than one event, with the reaping flag taken:
+ * this ends that call.  Out of line for its copy, a call that would
+ * otherwise make every reap save registers.
+ */
+static __attribute__((noinline)) int reap_ring(struct aior_ctx *c,
+					       struct io_event *events,
+					       unsigned int max)
+{
+	int ret = aior_ring_reap(c->io, c->ring_nr, events, max, &c->ready);
+
+	if (ret < 0) {
+		c->st.ring_fallbacks++;
+		return reap_syscall(c, events, max);
+	}
+	c->st.reaped_ring += ret;
+	c->inflight -= ret;
+	__atomic_store_n(&c->reaping, 0, __ATOMIC_RELEASE);
 	return ret;
 }
 
 int aior_ctx_reap(struct aior_ctx *c, struct io_event *events,
 		  unsigned int max)
 {
-	int ret = 0;
+	unsigned int head;
+	int ready;
 
 	if (!c->inflight || !max)
 		return 0;
@@ -124,22 +175,26 @@ int aior_ctx_reap(struct aior_ctx *c, struct io_event *events,
 		max = c->inflight;
 	if (__atomic_exchange_n(&c->reaping, 1, __ATOMIC_ACQUIRE))
 		return 0;
+	if (!c->ring_nr)
+		return reap_syscall(c, events, max);
 
-	if (c->ring_nr) {
-		ret = aior_ring_reap(c->io, c->ring_nr, events, max,
-				     &c->ready);
-		if (ret >= 0) {
-			c->st.reaped_ring += ret;
-			goto out;
-		}
+	/* One event, the usual answer at low depth, is taken without a call. */
+	ready = aior_ring_peek(c->io, c->ring_nr, &head);
+	if (ready < 0) {
 		c->st.ring_fallbacks++;
+		return reap_syscall(c, events, max);
 	}
-	ret = reap_syscall(c, events, max);
-out:
-	if (ret > 0)
-		c->inflight -= ret;
+	if (ready > 1 && max > 1)
+		return reap_ring(c, events, max);
+	c->ready = 0;
+	if (ready) {
+		aior_ring_take_one(c->io, c->ring_nr, head, events);
+		c->ready = (unsigned int)ready - 1;
+		c->st.reaped_ring++;
+		c->inflight--;
+	}
 	__atomic_store_n(&c->reaping, 0, __ATOMIC_RELEASE);
-	return ret;
+	return ready ? 1 : 0;
 }
 
 int aior_ctx_wait(struct aior_ctx *c, struct io_event *events,

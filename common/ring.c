@@ -84,55 +84,63 @@ static __attribute__((noinline)) int take_events(struct aior_kring *r,
 	return (int)n;
 }
 
-int aior_ring_reap(void *ring, unsigned int nr, struct io_event *events,
-		   unsigned int max, unsigned int *left)
+/*
+ * Inline wherever the build can see it: in aior_ctx_reap() too, under the
+ * build's link-time optimization.  A call would cost the one-event reap
+ * more than the work it does.
+ */
+__attribute__((always_inline)) inline int aior_ring_peek(const void *ring,
+						    unsigned int nr,
+						    unsigned int *head)
 {
-	struct aior_kring *r = ring;
-	unsigned int head, tail, ready, avail;
+	const struct aior_kring *r = ring;
+	unsigned int tail;
 
-	*left = 0;
 	/*
 	 * A header that changed under us (or never was a ring) is not read
 	 * further: io_getevents() knows the kernel's own view.
 	 */
 	if (!header_ok(r) || r->nr != nr)
 		return -EPROTO;
-
 	tail = aior_kring_tail(r);
 	if (tail >= nr)
 		return -EPROTO;
-	head = ring_head(r, nr);
+	*head = ring_head(r, nr);
+	return (int)span(*head, tail, nr);
+}
 
-	ready = span(head, tail, nr);
-	avail = ready > max ? max : ready;
+void aior_ring_take_one(void *ring, unsigned int nr, unsigned int head,
+			struct io_event *ev)
+{
+	struct aior_kring *r = ring;
+
+	*ev = r->events[head];
+	__atomic_store_n(&r->head, advance(head, 1, nr), __ATOMIC_RELEASE);
+}
+
+int aior_ring_reap(void *ring, unsigned int nr, struct io_event *events,
+		   unsigned int max, unsigned int *left)
+{
+	unsigned int head, avail;
+	int ready = aior_ring_peek(ring, nr, &head);
+
+	*left = 0;
+	if (ready < 0)
+		return ready;
+	avail = (unsigned int)ready > max ? max : (unsigned int)ready;
+	*left = (unsigned int)ready - avail;
 	if (!avail)
 		return 0;
-	*left = ready - avail;
-
 	if (avail > 1)
-		return take_events(r, nr, head, events, avail);
+		return take_events(ring, nr, head, events, avail);
 	/* The common case at low depth: no call, no memcpy(). */
-	events[0] = r->events[head];
-	__atomic_store_n(&r->head, advance(head, 1, nr), __ATOMIC_RELEASE);
+	aior_ring_take_one(ring, nr, head, events);
 	return 1;
 }
 
 unsigned int aior_ring_tail(const void *ring)
 {
 	return aior_kring_tail(ring);
-}
-
-unsigned int aior_ring_ready(const void *ring, unsigned int nr)
-{
-	const struct aior_kring *r = ring;
-	unsigned int tail;
-
-	if (!header_ok(r) || r->nr != nr)
-		return 0;
-	tail = aior_kring_tail(r);
-	if (tail >= nr)
-		return 0;
-	return span(ring_head(r, nr), tail, nr);
 }
 
 bool aior_ring_match(const void *ring, unsigned int nr, unsigned int before,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * aior_ring_check() and aior_ring_reap() over fabricated rings: every
- * header and head/tail shape the reaper may meet, and a producer thread
- * that plays the kernel against the reaper for millions of events.
+ * aior_ring_check(), aior_ring_peek(), aior_ring_take_one() and
+ * aior_ring_reap() over fabricated rings: every header and head/tail
+ * shape the reaper may meet, and a producer thread that plays the kernel
+ * against the reaper for millions of events.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -217,31 +218,61 @@ static const struct check_case {
 	{ "nr 0",	 AIOR_RING_MAGIC, 0, 0, KRING_LEN,	0,   -EPROTO },
 };
 
-/* aior_ring_ready(): what reap would find, taking nothing. */
-START_TEST(test_ring_ready_counts_without_taking)
+/* aior_ring_peek(): what reap would find and where, taking nothing. */
+START_TEST(test_ring_peek_counts_without_taking)
 {
-	unsigned int i;
+	unsigned int i, head;
 
 	for (i = 0; i < sizeof(reap_cases) / sizeof(reap_cases[0]); i++) {
 		const struct reap_case *tc = &reap_cases[i];
 		struct aior_kring *r = ring_numbered(tc->nr);
 		unsigned int want;
+		int ready;
 
 		r->head = tc->head;
 		r->tail = tc->tail;
 		want = (tc->tail + tc->nr - tc->head % tc->nr) % tc->nr;
-		ck_assert_msg(aior_ring_ready(r, tc->nr) == want,
-			      "%s: ready %u, want %u", tc->name,
-			      aior_ring_ready(r, tc->nr), want);
+		head = UINT32_MAX;
+		ready = aior_ring_peek(r, tc->nr, &head);
+		ck_assert_msg(ready == (int)want, "%s: ready %d, want %u",
+			      tc->name, ready, want);
+		ck_assert_msg(head == tc->head % tc->nr, "%s: head %u, want %u",
+			      tc->name, head, tc->head % tc->nr);
 		ck_assert_uint_eq(r->head, tc->head);
 		ck_assert_uint_eq(aior_ring_tail(r), tc->tail);
-		/* A ring that is not what it was is never said to hold any. */
-		ck_assert_uint_eq(aior_ring_ready(r, tc->nr + 1), 0);
+		/* A ring that is not what it was: -EPROTO, head untouched. */
+		head = UINT32_MAX;
+		ck_assert_int_eq(aior_ring_peek(r, tc->nr + 1, &head), -EPROTO);
 		r->tail = tc->nr;
-		ck_assert_uint_eq(aior_ring_ready(r, tc->nr), 0);
+		ck_assert_int_eq(aior_ring_peek(r, tc->nr, &head), -EPROTO);
 		r->tail = tc->tail;
 		r->magic = 0;
-		ck_assert_uint_eq(aior_ring_ready(r, tc->nr), 0);
+		ck_assert_int_eq(aior_ring_peek(r, tc->nr, &head), -EPROTO);
+		ck_assert_uint_eq(head, UINT32_MAX);
+		free(r);
+	}
+}
+END_TEST
+
+/* aior_ring_take_one(): the event at head, and head one on, wrapping. */
+START_TEST(test_ring_take_one_moves_head)
+{
+	static const struct { unsigned int nr, head, head_after; } tc[] = {
+		{ 8, 2, 3 }, { 8, 7, 0 }, { 1, 0, 0 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(tc) / sizeof(tc[0]); i++) {
+		struct aior_kring *r = ring_numbered(tc[i].nr);
+		struct io_event out[2];
+
+		memset(out, SENTINEL, sizeof(out));
+		r->head = tc[i].head;
+		r->tail = tc[i].head_after;
+		aior_ring_take_one(r, tc[i].nr, tc[i].head, out);
+		ck_assert(aior_t_event_is(&out[0], tc[i].head));
+		ck_assert(untouched(&out[1], sizeof(out[1])));
+		ck_assert_uint_eq(r->head, tc[i].head_after);
 		free(r);
 	}
 }
@@ -464,7 +495,8 @@ static Suite *ring_suite(void)
 	tcase_add_loop_test(tc, test_reap_refuses_corrupt_ring_untouched, 0,
 			    sizeof(bad_cases) / sizeof(bad_cases[0]));
 	tcase_add_test(tc, test_reap_interleaved_push_keeps_order);
-	tcase_add_test(tc, test_ring_ready_counts_without_taking);
+	tcase_add_test(tc, test_ring_peek_counts_without_taking);
+	tcase_add_test(tc, test_ring_take_one_moves_head);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("check");
