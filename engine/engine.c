@@ -663,18 +663,19 @@ static int fio_aior_getevents(struct thread_data *td, unsigned int min,
 		max = ld->depth;
 	if (min > max)
 		min = max;
-	if (ld->nr_parked || ld->group.nr != 1)
+	/* Completions parked by a drain or a failure: wait_events() first. */
+	if (ld->nr_parked)
 		return wait_events(td, ld, 0, min, max, t);
 
 	/*
-	 * What the ring holds first, without a wait: most calls end here.
-	 * Requests held back at commit may wait for the next one if this is
-	 * enough and the ring still holds more, as fio will not sleep before
-	 * it; otherwise they are submitted now, before any wait (never held
+	 * What the rings hold, without a wait: most calls end here.  Requests
+	 * held back at commit may wait for the next one if this is enough and
+	 * their rings still hold more, as fio will not sleep before it;
+	 * otherwise they are submitted now, before any wait (never held
 	 * across a sleep).  A reap error goes on to wait_events(), which
 	 * reports it.
 	 */
-	got = aior_ctx_reap(ld->group.ctx[0], ld->events, max);
+	got = aior_group_reap(&ld->group, ld->events, max);
 	if (got >= (int)min && (!ld->nr_dirty || (held && still_ready(ld))))
 		return got;
 	return wait_events(td, ld, got > 0 ? (unsigned int)got : 0, min, max,
