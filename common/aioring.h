@@ -125,18 +125,20 @@ struct aior_ctx {
 	unsigned int ready;
 	int reaping;		/* one reaper at a time (atomic flag) */
 	/*
-	 * Watch each io_submit() for requests completed inside it
-	 * (inline_streak, st.inline_submits): two reads of the tail per
-	 * call.  On after setup; a caller that never holds requests back
-	 * turns it off.
+	 * Watch each io_submit() of fewer than watch_below iocbs for
+	 * requests completed inside it (inline_streak, st.inline_submits):
+	 * two reads of the tail per call.  Every call after setup; a caller
+	 * that holds back only smaller batches lowers it, to 0 if it never
+	 * holds any.
 	 */
-	bool track_inline;
+	unsigned int watch_below;
 	/*
-	 * Consecutive io_submit() calls whose accepted iocbs were, when the
-	 * call returned, the next events in the ring, in order: the kernel
-	 * completed them inside the call (page cache, tmpfs, RAM-backed
-	 * files), so the device had no queue for them to wait in.  0 after
-	 * any other call, and while the ring cannot be read.
+	 * Consecutive watched io_submit() calls whose accepted iocbs were,
+	 * when the call returned, the next events in the ring, in order: the
+	 * kernel completed them inside the call (page cache, tmpfs,
+	 * RAM-backed files), so the device had no queue for them to wait
+	 * in.  0 after any other watched call, and while the ring cannot be
+	 * read; a call not watched leaves it as it is.
 	 */
 	unsigned int inline_streak;
 	struct aior_ctx_stats st;

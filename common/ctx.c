@@ -21,7 +21,7 @@ int aior_ctx_setup(struct aior_ctx *c, unsigned int depth,
 		c->io = 0;
 		return ret;
 	}
-	c->track_inline = true;
+	c->watch_below = UINT_MAX;
 	/* A ring we cannot read leaves ring_nr at 0: syscall reaping. */
 	if (mode == AIOR_REAP_RING && aior_ring_check(c->io, &c->ring_nr))
 		c->ring_nr = 0;
@@ -96,7 +96,7 @@ static inline int submit_call(struct aior_ctx *c, struct iocb **iocbs,
 }
 
 /* submit_call(), watched for requests completed inside it. */
-static __attribute__((noinline)) int submit_tracked(struct aior_ctx *c,
+static __attribute__((noinline)) int submit_watched(struct aior_ctx *c,
 						    struct iocb **iocbs,
 						    long nr)
 {
@@ -110,8 +110,8 @@ static __attribute__((noinline)) int submit_tracked(struct aior_ctx *c,
 
 int aior_ctx_submit(struct aior_ctx *c, struct iocb **iocbs, long nr)
 {
-	if (c->track_inline && c->ring_nr)
-		return submit_tracked(c, iocbs, nr);
+	if ((unsigned long)nr < c->watch_below && c->ring_nr)
+		return submit_watched(c, iocbs, nr);
 	return submit_call(c, iocbs, nr);
 }
 

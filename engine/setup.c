@@ -85,8 +85,13 @@ static int setup_queues(struct thread_data *td, struct aior_data *ld,
 		ret = aior_ctx_setup(&sq->ctx, ring, o->reap_mode);
 		if (ret)
 			return ret;
-		/* Only coalescing asks whether the kernel completes inline. */
-		sq->ctx.track_inline = ld->coalesce != AIOR_COALESCE_OFF;
+		/*
+		 * Only a submit that might have been held asks whether the
+		 * kernel completed it inline: a queue of hold_max never is
+		 * (fio's own batches of iodepth_batch_submit, the usual
+		 * submit at QD128), and nothing is with coalescing off.
+		 */
+		sq->ctx.watch_below = ld->hold_max;
 		ret = aior_group_add(&ld->group, &sq->ctx);
 		if (ret)
 			return ret;
