@@ -284,6 +284,47 @@ START_TEST(test_submit_tells_inline_completion)
 }
 END_TEST
 
+/*
+ * watch_below: only calls of fewer iocbs are watched.  A larger one,
+ * inline or not, leaves the streak, the inline count and what is known
+ * to be ready as they were (still a lower bound); 0 watches nothing.
+ */
+START_TEST(test_submit_watches_only_below_watch_below)
+{
+	static struct reads rd;
+	struct io_event ev[NR_READS];
+	struct aior_ctx c;
+
+	ck_assert_int_eq(aior_ctx_setup(&c, 16, AIOR_REAP_RING), 0);
+	ck_assert_uint_ne(c.ring_nr, 0);
+	c.watch_below = 2;
+	reads_prep(&rd, 5);
+
+	ck_assert_int_eq(aior_ctx_submit(&c, &rd.cbs[0], 1), 1);
+	ck_assert_uint_eq(c.inline_streak, 1);
+	ck_assert_uint_eq(aior_ctx_known_ready(&c), 1);
+
+	ck_assert_int_eq(aior_ctx_submit(&c, &rd.cbs[1], 2), 2);
+	ck_assert_uint_eq(c.inline_streak, 1);
+	ck_assert_uint_eq(c.st.inline_submits, 1);
+	ck_assert_uint_eq(aior_ctx_known_ready(&c), 1);
+	ck_assert_uint_eq(aior_ctx_ready_read(&c), 3);
+
+	ck_assert_int_eq(aior_ctx_submit(&c, &rd.cbs[3], 1), 1);
+	ck_assert_uint_eq(c.inline_streak, 2);
+	ck_assert_uint_eq(c.st.inline_submits, 2);
+
+	c.watch_below = 0;
+	ck_assert_int_eq(aior_ctx_submit(&c, &rd.cbs[4], 1), 1);
+	ck_assert_uint_eq(c.inline_streak, 2);
+	ck_assert_uint_eq(c.st.inline_submits, 2);
+	ck_assert_uint_eq(c.st.submit_calls, 4);
+
+	reads_verify(&rd, ev, reap_all(&c, ev, 5, NR_READS));
+	aior_ctx_teardown(&c);
+}
+END_TEST
+
 static const long timeouts_ms[] = { 0, 30, 150 };
 
 START_TEST(test_wait_honours_timeout)
@@ -780,6 +821,7 @@ static Suite *ctx_suite(void)
 	tcase_add_test(tc, test_wait_adds_ring_and_syscall_completions);
 	tcase_add_test(tc, test_teardown_is_idempotent);
 	tcase_add_test(tc, test_submit_tells_inline_completion);
+	tcase_add_test(tc, test_submit_watches_only_below_watch_below);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("seam");
