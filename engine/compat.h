@@ -23,6 +23,8 @@
 
 #include "fio.h"
 
+#include "engine.h"		/* aior_log() */
+
 /*
  * fio 3.31 (ops version 31) lets an async engine stamp issue time when
  * the request really reaches the kernel.  Before it, fio stamps every
@@ -85,9 +87,9 @@ static inline void aior_compat_completed(struct thread_data *td,
 static inline int aior_compat_check(struct thread_data *td)
 {
 	if (!AIOR_FLAG_NO_OFFLOAD && td->o.io_submit_mode == IO_MODE_OFFLOAD) {
-		log_err("libaioring: job '%s': io_submit_mode=offload is not "
-			"supported (one thread owns a job's aio contexts)\n",
-			td->o.name);
+		aior_log("libaioring: job '%s': io_submit_mode=offload is not "
+			 "supported (one thread owns a job's aio contexts)\n",
+			 td->o.name);
 		return 1;
 	}
 	return 0;

@@ -275,14 +275,14 @@ static int sq_submit(struct thread_data *td, struct aior_data *ld,
 				 * Still stalled: fail at once, without a new
 				 * wait per request, until the kernel takes one.
 				 */
-				log_err("libaioring: job '%s': io_submit() "
-					"refused every request (EAGAIN) for "
-					"%llu ms with nothing in flight: aio "
-					"appears stalled, failing %u "
-					"request(s)\n", td->o.name,
-					(unsigned long long)((now -
-					ld->stall_start) / 1000000),
-					sq->n - done);
+				aior_log("libaioring: job '%s': io_submit() "
+					 "refused every request (EAGAIN) for "
+					 "%llu ms with nothing in flight: aio "
+					 "appears stalled, failing %u "
+					 "request(s)\n", td->o.name,
+					 (unsigned long long)((now -
+					 ld->stall_start) / 1000000),
+					 sq->n - done);
 				while (done < sq->n)
 					park(ld, sq->iocbs[done++], -EAGAIN);
 				break;
@@ -383,13 +383,13 @@ int aior_quiesce(struct thread_data *td, struct aior_data *ld,
 	if (took > ld->cnt.drain_max_ns)
 		ld->cnt.drain_max_ns = took;
 	if (ret == -ETIMEDOUT)
-		log_err("libaioring: job '%s': %s: %u request(s) still in "
-			"flight after drain_timeout=%u ms: the device is not "
-			"completing I/O\n", td->o.name, why,
-			aior_group_inflight(&ld->group), o->drain_timeout);
+		aior_log("libaioring: job '%s': %s: %u request(s) still in "
+			 "flight after drain_timeout=%u ms: the device is not "
+			 "completing I/O\n", td->o.name, why,
+			 aior_group_inflight(&ld->group), o->drain_timeout);
 	else if (ret)
-		log_err("libaioring: job '%s': %s: draining failed: %s\n",
-			td->o.name, why, strerror(-ret));
+		aior_log("libaioring: job '%s': %s: draining failed: %s\n",
+			 td->o.name, why, strerror(-ret));
 	return ret;
 }
 
@@ -415,10 +415,10 @@ static __attribute__((noinline)) enum fio_q_status queue_sync(
 	if (ret) {
 		io_u->error = -ret;
 		if ((ret == -EOPNOTSUPP || ret == -ENOTTY) && !af->trim_refused) {
-			log_err("libaioring: %s: trim is not supported here "
-				"(%s): it needs discard on a block device or "
-				"hole punching on a file\n",
-				io_u->file->file_name, strerror(-ret));
+			aior_log("libaioring: %s: trim is not supported here "
+				 "(%s): it needs discard on a block device or "
+				 "hole punching on a file\n",
+				 io_u->file->file_name, strerror(-ret));
 			af->trim_refused = true;
 		}
 	}

@@ -189,7 +189,11 @@ void aior_prio_cleanup(struct aior_data *ld);
 void aior_prio_failed(struct thread_data *td, struct aior_data *ld,
 		      struct io_u *io_u, long res);
 
-/* report.c */
+/*
+ * report.c.  Every message of the engine goes through aior_log(): to
+ * stderr (syslog where fio logs there), never into fio's output.
+ */
+void aior_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void aior_report_setup_error(struct thread_data *td, int err,
 			     unsigned int depth, unsigned int nr_ctx);
 void aior_report_counters(struct thread_data *td, const struct aior_data *ld);

@@ -29,9 +29,9 @@ static int check_direct_geometry(struct thread_data *td, struct fio_file *f,
 	int d, i;
 
 	if (to->bs_unaligned) {
-		log_err("libaioring: %s: bs_unaligned is set, but direct=1 "
-			"needs block sizes that are multiples of the logical "
-			"block size %u\n", f->file_name, lbs);
+		aior_log("libaioring: %s: bs_unaligned is set, but direct=1 "
+			 "needs block sizes that are multiples of the logical "
+			 "block size %u\n", f->file_name, lbs);
 		return -EINVAL;
 	}
 	for (d = DDIR_READ; d <= DDIR_TRIM; d++) {
@@ -48,11 +48,11 @@ static int check_direct_geometry(struct thread_data *td, struct fio_file *f,
 			continue;
 		for (i = 0; i < (int)(sizeof(v) / sizeof(v[0])); i++) {
 			if (v[i] && !aior_aligned(v[i], lbs)) {
-				log_err("libaioring: %s: %s %s=%llu is not a "
-					"multiple of the logical block size "
-					"%u (direct=1 needs sizes and offsets "
-					"aligned to it)\n", f->file_name,
-					dname[d], vname[i], v[i], lbs);
+				aior_log("libaioring: %s: %s %s=%llu is not a "
+					 "multiple of the logical block size "
+					 "%u (direct=1 needs sizes and offsets "
+					 "aligned to it)\n", f->file_name,
+					 dname[d], vname[i], v[i], lbs);
 				return -EINVAL;
 			}
 		}
@@ -60,18 +60,18 @@ static int check_direct_geometry(struct thread_data *td, struct fio_file *f,
 			unsigned long long bs = to->bssplit[d][i].bs;
 
 			if (!aior_aligned(bs, lbs)) {
-				log_err("libaioring: %s: %s bssplit entry %llu "
-					"is not a multiple of the logical "
-					"block size %u (direct=1)\n",
-					f->file_name, dname[d], bs, lbs);
+				aior_log("libaioring: %s: %s bssplit entry "
+					 "%llu is not a multiple of the "
+					 "logical block size %u (direct=1)\n",
+					 f->file_name, dname[d], bs, lbs);
 				return -EINVAL;
 			}
 		}
 	}
 	if (!aior_aligned(f->file_offset, lbs)) {
-		log_err("libaioring: %s: offset=%llu is not a multiple of the "
-			"logical block size %u (direct=1)\n", f->file_name,
-			(unsigned long long)f->file_offset, lbs);
+		aior_log("libaioring: %s: offset=%llu is not a multiple of the "
+			 "logical block size %u (direct=1)\n", f->file_name,
+			 (unsigned long long)f->file_offset, lbs);
 		return -EINVAL;
 	}
 	return 0;
@@ -94,14 +94,15 @@ static int setup_geometry(struct thread_data *td, struct fio_file *f,
 
 	ret = aior_geometry(fd, af->is_blockdev, &geo);
 	if (ret) {
-		log_err("libaioring: %s: cannot read its block size: %s\n",
-			f->file_name, strerror(-ret));
+		aior_log("libaioring: %s: cannot read its block size: %s\n",
+			 f->file_name, strerror(-ret));
 		return ret;
 	}
 	if (aior_bs_resolve(geo.lbs, o->block_size, &bs, &mismatch, &why)) {
-		log_err("libaioring: %s: aio_block_size=%u: %s (detected %u)\n",
-			f->file_name, o->block_size, aior_bs_strerror(why),
-			geo.lbs);
+		aior_log("libaioring: %s: aio_block_size=%u: %s "
+			 "(detected %u)\n",
+			 f->file_name, o->block_size, aior_bs_strerror(why),
+			 geo.lbs);
 		return -EINVAL;
 	}
 	/*
@@ -110,14 +111,14 @@ static int setup_geometry(struct thread_data *td, struct fio_file *f,
 	 * for the verify pass).
 	 */
 	if (mismatch && ld && !ld->said_mismatch) {
-		log_info("libaioring: %s: aio_block_size=%u differs from the "
+		aior_log("libaioring: %s: aio_block_size=%u differs from the "
 			 "detected block size %u\n", f->file_name, bs, geo.lbs);
 		ld->said_mismatch = true;
 	}
 	if (af->is_blockdev && !aior_aligned(geo.size, bs)) {
-		log_err("libaioring: %s: size %llu is not a multiple of the "
-			"block size %u\n", f->file_name,
-			(unsigned long long)geo.size, bs);
+		aior_log("libaioring: %s: size %llu is not a multiple of the "
+			 "block size %u\n", f->file_name,
+			 (unsigned long long)geo.size, bs);
 		return -EINVAL;
 	}
 	af->lbs = bs;
@@ -157,18 +158,18 @@ int fio_aior_open_file(struct thread_data *td, struct fio_file *f)
 	ret = aior_open(&req, &res);
 	if (ret) {
 		if (ret == -EINVAL && req.direct)
-			log_err("libaioring: %s: the file system refuses "
-				"O_DIRECT (EINVAL) and direct_fallback=0\n",
-				f->file_name);
+			aior_log("libaioring: %s: the file system refuses "
+				 "O_DIRECT (EINVAL) and direct_fallback=0\n",
+				 f->file_name);
 		else if (ret == -ENOTBLK)
-			log_err("libaioring: %s: neither a regular file nor a "
-				"block device\n", f->file_name);
+			aior_log("libaioring: %s: neither a regular file nor a "
+				 "block device\n", f->file_name);
 		else
-			log_err("libaioring: %s: cannot open for %s: %s\n",
-				f->file_name,
-				(req.flags & O_ACCMODE) == O_RDONLY ?
-				"reading" : "reading and writing",
-				strerror(-ret));
+			aior_log("libaioring: %s: cannot open for %s: %s\n",
+				 f->file_name,
+				 (req.flags & O_ACCMODE) == O_RDONLY ?
+				 "reading" : "reading and writing",
+				 strerror(-ret));
 		td_verror(td, ret == -ENOTBLK ? EINVAL : -ret, "open");
 		return 1;
 	}
@@ -191,7 +192,7 @@ int fio_aior_open_file(struct thread_data *td, struct fio_file *f)
 	if (res.fell_back) {
 		/* fio may open files (for their size) before init: no ld. */
 		if (!ld || !ld->said_fallback)
-			log_info("libaioring: %s: the file system refuses "
+			aior_log("libaioring: %s: the file system refuses "
 				 "O_DIRECT; using buffered I/O "
 				 "(direct_fallback=0 makes this an error)\n",
 				 f->file_name);

@@ -67,9 +67,10 @@ static int cmdprio_init(struct thread_data *td, struct aior_data *ld,
 
 	if (!AIOR_FIO_CMDPRIO_HINT &&
 	    (o->cmdprio_hint[0] || o->cmdprio_hint[1])) {
-		log_err("libaioring: job '%s': cmdprio_hint needs fio 3.36 or "
-			"later (this is %s, whose libaio has no such option)\n",
-			td->o.name, fio_version_string);
+		aior_log("libaioring: job '%s': cmdprio_hint needs fio 3.36 or "
+			 "later (this is %s, whose libaio has no such "
+			 "option)\n",
+			 td->o.name, fio_version_string);
 		return 1;
 	}
 	p = calloc(1, sizeof(*p));
@@ -127,9 +128,9 @@ static int cmdprio_init(struct thread_data *td, struct aior_data *ld,
 
 	if (!name)
 		return 0;
-	log_err("libaioring: job '%s': %s needs fio 3.29 or later (%s has no "
-		"shared cmdprio helper for the engine to call)\n", td->o.name,
-		name, fio_version_string);
+	aior_log("libaioring: job '%s': %s needs fio 3.29 or later (%s has no "
+		 "shared cmdprio helper for the engine to call)\n", td->o.name,
+		 name, fio_version_string);
 	return 1;
 }
 #endif
@@ -186,12 +187,12 @@ void aior_prio_failed(struct thread_data *td, struct aior_data *ld,
 	    (res != -EINVAL && res != -EOPNOTSUPP))
 		return;
 	ld->said_atomic = true;
-	log_err("libaioring: %s: the kernel refused an atomic write "
-		"(atomic=1, RWF_ATOMIC, %llu bytes at %llu): %s; it needs "
-		"O_DIRECT and a file system or device whose atomic write unit "
-		"covers the block size\n", io_u->file->file_name,
-		(unsigned long long)io_u->xfer_buflen,
-		(unsigned long long)io_u->offset, strerror((int)-res));
+	aior_log("libaioring: %s: the kernel refused an atomic write "
+		 "(atomic=1, RWF_ATOMIC, %llu bytes at %llu): %s; it needs "
+		 "O_DIRECT and a file system or device whose atomic write unit "
+		 "covers the block size\n", io_u->file->file_name,
+		 (unsigned long long)io_u->xfer_buflen,
+		 (unsigned long long)io_u->offset, strerror((int)-res));
 }
 
 void aior_prio_cleanup(struct aior_data *ld)

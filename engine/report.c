@@ -1,11 +1,59 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * What the engine tells the user beyond a job's own errors: why a context
- * could not be created, and the counters at the end of a job.
+ * What the engine tells the user beyond a job's own errors: every message
+ * (aior_log()), why a context could not be created, and the counters at
+ * the end of a job.
  */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
 
 #include "engine.h"
+
+/*
+ * Every line the engine prints goes through here, to stderr, and never
+ * through fio's log_info()/log_err():
+ *  - log_info() writes to fio's f_out: stdout, or the --output file, where
+ *    a job's line lands in front of the JSON or terse document and breaks
+ *    it for any parser (fio's built-in engines print nothing there);
+ *  - log_err() writes to f_err, which --output also points at the file;
+ *  - in a fio server (is_backend) both are sent to the client, which
+ *    writes them to its own f_out, into the same documents; the server
+ *    cannot know the client's output format.  So a server's engine
+ *    writes to the server's own stderr: the client still gets a failed
+ *    job's errno in its results.
+ * Where fio logs to syslog (a daemonized server, whose stderr is
+ * /dev/null), so does the engine, as fio's log_err() does.
+ * One write() per message, so lines of parallel jobs do not interleave.
+ */
+void aior_log(const char *fmt, ...)
+{
+	va_list ap;
+	char *buf;
+	ssize_t ret;
+	int len, off;
+
+	va_start(ap, fmt);
+	len = vasprintf(&buf, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		return;
+	if (log_syslog) {
+		syslog(LOG_INFO, "%s", buf);
+	} else {
+		for (off = 0; off < len; off += ret) {
+			ret = write(STDERR_FILENO, buf + off, len - off);
+			if (ret < 0 && errno == EINTR)
+				ret = 0;
+			else if (ret <= 0)
+				break;
+		}
+	}
+	free(buf);
+}
 
 static long read_proc_long(const char *path)
 {
@@ -31,19 +79,19 @@ void aior_report_setup_error(struct thread_data *td, int err,
 		long need = now + (long)depth * 2 * nr_ctx;
 		long suggest = max > 0 && max * 2 > need ? max * 2 : need;
 
-		log_err("libaioring: job '%s': io_setup(%u) x %u context(s) "
-			"refused: the system-wide limit fs.aio-max-nr (%ld, "
-			"%ld in use) would be exceeded; raise it with "
-			"'sysctl -w fs.aio-max-nr=%ld', or lower iodepth, "
-			"ring_entries or numjobs%s\n", td->o.name, depth, nr_ctx,
-			max, now, suggest,
-			nr_ctx > 1 ? ", or use ctx_mode=shared" : "");
+		aior_log("libaioring: job '%s': io_setup(%u) x %u context(s) "
+			 "refused: the system-wide limit fs.aio-max-nr (%ld, "
+			 "%ld in use) would be exceeded; raise it with "
+			 "'sysctl -w fs.aio-max-nr=%ld', or lower iodepth, "
+			 "ring_entries or numjobs%s\n", td->o.name, depth,
+			 nr_ctx, max, now, suggest,
+			 nr_ctx > 1 ? ", or use ctx_mode=shared" : "");
 	} else if (err == -ENOSYS) {
-		log_err("libaioring: job '%s': this kernel has no native AIO "
-			"(io_setup: ENOSYS; CONFIG_AIO off?)\n", td->o.name);
+		aior_log("libaioring: job '%s': this kernel has no native AIO "
+			 "(io_setup: ENOSYS; CONFIG_AIO off?)\n", td->o.name);
 	} else {
-		log_err("libaioring: job '%s': io_setup(%u) failed: %s\n",
-			td->o.name, depth, strerror(-err));
+		aior_log("libaioring: job '%s': io_setup(%u) failed: %s\n",
+			 td->o.name, depth, strerror(-err));
 	}
 }
 
@@ -66,7 +114,7 @@ void aior_report_counters(struct thread_data *td, const struct aior_data *ld)
 	}
 
 	/* One line, key=value: easy to read and to grep in tests. */
-	log_info("libaioring: job '%s': contexts=%u submitted=%llu "
+	aior_log("libaioring: job '%s': contexts=%u submitted=%llu "
 		 "submit_calls=%llu eagain=%llu submit_errors=%llu "
 		 "reaped_ring=%llu reaped_syscall=%llu getevents_calls=%llu "
 		 "ring_fallbacks=%llu resets=%llu drains=%llu "
@@ -89,9 +137,4 @@ void aior_report_counters(struct thread_data *td, const struct aior_data *ld)
 		 (unsigned long long)ld->cnt.ctx_fallbacks,
 		 (unsigned long long)ld->cnt.holds,
 		 (unsigned long long)s.inline_submits);
-	/*
-	 * A job process leaves with _exit(): with --output=FILE, what sits
-	 * in its stdio buffer would be lost.
-	 */
-	log_info_flush();
 }

@@ -38,9 +38,9 @@ int fio_aior_init(struct thread_data *td)
 		uint32_t bs;
 
 		if (aior_bs_resolve(0, o->block_size, &bs, &mismatch, &why)) {
-			log_err("libaioring: job '%s': aio_block_size=%u: %s\n",
-				td->o.name, o->block_size,
-				aior_bs_strerror(why));
+			aior_log("libaioring: job '%s': aio_block_size=%u: "
+				 "%s\n", td->o.name, o->block_size,
+				 aior_bs_strerror(why));
 			return 1;
 		}
 	}
@@ -155,7 +155,7 @@ int fio_aior_post_init(struct thread_data *td)
 		free_queues(ld);
 		ret = setup_queues(td, ld, 1, ring);
 		if (!ret) {
-			log_info("libaioring: job '%s': fs.aio-max-nr leaves no "
+			aior_log("libaioring: job '%s': fs.aio-max-nr leaves no "
 				 "room for %u per-file contexts of %u events; "
 				 "using one shared context\n", td->o.name, nr,
 				 ring);
@@ -165,8 +165,8 @@ int fio_aior_post_init(struct thread_data *td)
 	}
 	if (ret) {
 		if (ret == -ENOMEM)
-			log_err("libaioring: job '%s': out of memory\n",
-				td->o.name);
+			aior_log("libaioring: job '%s': out of memory\n",
+				 td->o.name);
 		else
 			aior_report_setup_error(td, ret, ring, nr);
 		free_queues(ld);

@@ -113,8 +113,8 @@ def fio_cmd(args, cell, config):
     return cmd
 
 
-def parse_fio(text, rw):
-    data, stats, _ = parse_fio_output(text)
+def parse_fio(text, rw, err=""):
+    data, stats, _ = parse_fio_output(text, err)
     m = metrics_from_json(data, rw)
     return {"iops": m["iops"], "total_ios": m["total_ios"],
             "cpu_s": m["cpu_s"], "cpu_us_per_io": m["cpu_us_per_io"],
@@ -245,7 +245,7 @@ def profile_one(args, scratch, cell, config):
     if p.returncode:
         sys.exit("profile-cell: %s failed (exit %d): %s" % (
             " ".join(cmd), p.returncode, p.stderr.strip()[-400:]))
-    m = parse_fio(p.stdout, args.rw)
+    m = parse_fio(p.stdout, args.rw, p.stderr)
     shares, top = perf_breakdown(args.perf, data)
     r = {"cell": "%s/%s/qd%d" % cell, "config": config,
          "fio": m, "shares": shares,

@@ -44,11 +44,27 @@ _STATS_RE = re.compile(r"^libaioring: job '([^']*)': (.*)$")
 _KV_RE = re.compile(r"([A-Za-z_]+)=(\d+)")
 
 
-def parse_fio_output(text):
-    """fio's stdout -> (decoded JSON, engine stats dict|None, other lines).
+def _engine_lines(out, err):
+    """stdout's lines before the JSON document (fio's own log lines, and
+    the engine's from a build that logged through fio, before
+    engine_stats_file: an A/B may run one), then the engine's lines on
+    stderr, where it writes them now."""
+    pre = []
+    for ln in (out or "").splitlines():
+        if ln.startswith("{"):
+            break
+        pre.append(ln)
+    return pre + [ln for ln in (err or "").splitlines()
+                  if ln.startswith("libaioring:")]
 
-    With --output-format=json fio still prints log_info() lines (such as
-    the engine's counters) before the JSON document.
+
+def parse_fio_output(text, err=""):
+    """fio's stdout and stderr -> (decoded JSON, engine stats dict|None,
+    other lines).
+
+    The engine's counters and notices are read from stderr (@err), and
+    from stdout's lines before the JSON document (older builds, and fio's
+    own log_info() lines); "other" is those lines minus the counters.
     """
     lines = text.splitlines()
     start = next((i for i, ln in enumerate(lines) if ln.startswith("{")),
@@ -58,7 +74,7 @@ def parse_fio_output(text):
     body = "\n".join(lines[start:])
     data, _ = json.JSONDecoder().raw_decode(body)
     stats, other = None, []
-    for ln in lines[:start]:
+    for ln in _engine_lines(text, err):
         m = _STATS_RE.match(ln)
         kvs = _KV_RE.findall(m.group(2)) if m else []
         if kvs:
@@ -877,11 +893,11 @@ def _slug(cell, cfg):
 
 def run_fio(st, cell, cfg, rnd, seq, label):
     cmd = fio_cmd(st.args, st.target, cell, cfg)
-    s, out = _fio_child(st, cell, cfg, rnd, seq, label, cmd)
+    s, out, err = _fio_child(st, cell, cfg, rnd, seq, label, cmd)
     if s.get("error"):
         return s
     try:
-        data, stats, other = parse_fio_output(out)
+        data, stats, other = parse_fio_output(out, err)
         s.update(metrics_from_json(data, parse_cell_key(cell)["rw"]))
     except (ValueError, KeyError, TypeError) as e:
         s["error"] = "unusable fio output: %s" % e
@@ -912,13 +928,14 @@ def run_corun(st, cell, cfgs, rnd, seq, label):
     order = list(cfgs[k:] + cfgs[:k])
     cpu = corun_cpu(st.args)
     cmd = corun_cmd(st.args, st.target, cell, order, cpu)
-    s0, out = _fio_child(st, cell, "+".join(order), rnd, seq, label, cmd)
+    s0, out, err = _fio_child(st, cell, "+".join(order), rnd, seq, label,
+                              cmd)
     s0["corun"] = {"configs": order, "cpu": cpu}
     if s0.get("error"):
         return [dict(s0, config=c) for c in order]
     rw = parse_cell_key(cell)["rw"]
     try:
-        data, _, other = parse_fio_output(out)
+        data, _, other = parse_fio_output(out, err)
         jobs = {j.get("jobname"): j for j in data.get("jobs") or []}
         got = [dict(s0, config=c, ok=True, **metrics_from_json(
             {"jobs": [jobs["corun%d" % i]]}, rw))
@@ -926,7 +943,7 @@ def run_corun(st, cell, cfgs, rnd, seq, label):
     except (ValueError, KeyError, TypeError) as e:
         s0["error"] = "unusable fio output: %s" % e
         return [dict(s0, config=c) for c in order]
-    stats = job_stats(out)
+    stats = job_stats(out, err)
     for i, s in enumerate(got):
         if stats.get("corun%d" % i):
             s["engine_stats"] = stats["corun%d" % i]
@@ -944,13 +961,12 @@ def corun_cpu(args):
     return max(os.sched_getaffinity(0))
 
 
-def job_stats(out):
-    """{job name: the engine's counters} from fio's stdout (the lines the
-    engine logs at cleanup, before the JSON document)."""
+def job_stats(out, err=""):
+    """{job name: the engine's counters} from fio's stderr (@err: the
+    lines the engine writes at cleanup) and, from older builds, stdout
+    (@out) before the JSON document."""
     got = {}
-    for ln in (out or "").splitlines():
-        if ln.startswith("{"):
-            break
+    for ln in _engine_lines(out, err):
         m = _STATS_RE.match(ln)
         if m:
             d = got.setdefault(m.group(1), {})
@@ -961,7 +977,7 @@ def job_stats(out):
 
 def _fio_child(st, cell, cfg, rnd, seq, label, cmd):
     """Run one fio command line, keep its output under raw/; returns
-    (the sample so far, stdout).  The sample has "error" when fio
+    (the sample so far, stdout, stderr).  The sample has "error" when fio
     failed."""
     args = st.args
     timeout = args.runtime + args.ramp_time + 120
@@ -980,7 +996,7 @@ def _fio_child(st, cell, cfg, rnd, seq, label, cmd):
         s["stderr"] = err.strip()[-2000:]
     if rc != 0:
         s["error"] = "fio exited %d" % rc
-    return s, out
+    return s, out, err
 
 
 def _note_messages(st, cell, cfg, s, other):

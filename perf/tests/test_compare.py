@@ -290,6 +290,18 @@ class FioOutput(unittest.TestCase):
         self.assertEqual(other, ["fio: some warning"])
         self.assertEqual(data["jobs"][0]["job_runtime"], 2000)
 
+    def test_engine_stats_on_stderr_are_parsed(self):
+        err = ("fio: some warning\n"
+               "libaioring: job 'aior-bench': contexts=1 submitted=10 "
+               "eagain=2\nlibaioring: /x: aio_block_size=4096 differs\n"
+               "libaioring: job 'aior-bench': contexts=1 submitted=5 "
+               "eagain=0\n")
+        data, stats, other = run.parse_fio_output(
+            json.dumps(FIO_JSON, indent=2), err)
+        self.assertEqual(stats, {"contexts": 2, "submitted": 15, "eagain": 2})
+        self.assertEqual(other, ["libaioring: /x: aio_block_size=4096 differs"])
+        self.assertEqual(data["jobs"][0]["job_runtime"], 2000)
+
     def test_unusable_output_raises(self):
         with self.assertRaises(ValueError):
             run.parse_fio_output("fio: engine failed to load\n")
@@ -403,6 +415,9 @@ class Plan(unittest.TestCase):
         out = ("libaioring: job 'corun0': reaped_ring=10 eagain=1\n"
                "libaioring: job 'corun1': reaped_ring=7\n{}\n")
         self.assertEqual(run.job_stats(out), {
+            "corun0": {"reaped_ring": 10, "eagain": 1},
+            "corun1": {"reaped_ring": 7}})
+        self.assertEqual(run.job_stats("{}\n", out.replace("{}\n", "")), {
             "corun0": {"reaped_ring": 10, "eagain": 1},
             "corun1": {"reaped_ring": 7}})
 

@@ -310,7 +310,8 @@ class FioRun:
         self.elapsed = elapsed
         self.timed_out = timed_out
         self.stats = []
-        for line in out.splitlines():
+        # The engine writes its counters (and every message) to stderr.
+        for line in err.splitlines():
             m = STAT_RE.match(line)
             if m:
                 kv = dict(p.split("=", 1) for p in m.group(2).split())
@@ -344,6 +345,11 @@ class FioRun:
 
     def total_err(self):
         return sum(j.get("total_err", 0) for j in self.jobs())
+
+    def engine_msgs(self):
+        """The engine's lines on stderr other than its counters."""
+        return [l for l in self.err.splitlines()
+                if l.startswith("libaioring") and not STAT_RE.match(l)]
 
     def io_errors(self, text=""):
         """fio's "io_u error" lines, those containing @text."""

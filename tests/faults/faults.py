@@ -444,7 +444,7 @@ def case_inject_setup_limit():
         r, lines = inject_run(s, "setup=max_nr:40", args, "randwrite",
                               nfiles=4)
         check_verified(r, "max_nr:40")
-        check("using one shared context" in r.out,
+        check("using one shared context" in r.err,
               "no 'using one shared context' notice", r)
         check(r.stat("ctx_fallbacks") == 1 and r.stat("contexts") == 1,
               "ctx_fallbacks=%d contexts=%d, expected 1 and 1" % (
@@ -701,7 +701,7 @@ def case_faultfs_stall_sigterm():
         check(not r.timed_out and fio.end - t_rel < 10,
               "fio did not exit after the release", r)
         check(r.rc == 128, "exit %s, fio gives 128 on a signal" % r.rc, r)
-        check(not r.io_errors() and "libaioring" not in r.err,
+        check(not r.io_errors() and not r.engine_msgs(),
               "errors on the way out", r)
         check_no_loss(r)
 
@@ -745,7 +745,7 @@ def case_aiomax_shared():
     four (one per file): the job runs on one shared context and says so."""
     r = aiomax_case(100, True)
     check_verified(r, "shared context")
-    check("using one shared context" in r.out, "no notice", r)
+    check("using one shared context" in r.err, "no notice", r)
     check(r.stat("ctx_fallbacks") == 1 and r.stat("contexts") == 1,
           "ctx_fallbacks=%d contexts=%d" % (r.stat("ctx_fallbacks"),
                                             r.stat("contexts")), r)
@@ -802,7 +802,7 @@ def signal_case(sig, to_group):
                 what, r.rc), r)
             check("terminating on signal %d" % sig in r.out,
                   "%s: no 'terminating on signal'" % what, r)
-            check(not r.io_errors() and "libaioring" not in r.err,
+            check(not r.io_errors() and not r.engine_msgs(),
                   "%s: errors on the way out" % what, r)
             check_no_loss(r)
             depth = r.jobs()[0]["iodepth_level"] if r.jobs() else {}
@@ -945,7 +945,7 @@ def case_valgrind_verify():
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
                            cwd=s.path)
         log("valgrind exit %d" % p.returncode)
-        check("libaioring: job 'vg': contexts=2" in p.stdout,
+        check("libaioring: job 'vg': contexts=2" in p.stderr,
               "the engine did not run under valgrind", p.stdout, p.stderr)
         check("err= 0" in p.stdout, "fio failed under valgrind", p.stdout,
               p.stderr)
