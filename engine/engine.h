@@ -44,6 +44,7 @@ struct aior_options {
 	unsigned int drain_timeout;	/* ms */
 	unsigned int stall_timeout;	/* ms */
 	unsigned int engine_stats;
+	char *stats_file;		/* engine_stats_file= */
 	unsigned int coalesce;
 
 	/*
@@ -163,6 +164,7 @@ struct aior_data {
 	int wr_flags;			/* RWF_* for writes only (RWF_ATOMIC) */
 	struct aior_prio *prio;		/* cmdprio state; NULL if unused */
 	struct aior_counters cnt;
+	int stats_fd;			/* engine_stats_file, O_APPEND; or -1 */
 };
 
 static inline struct aior_data *job_data(struct thread_data *td)
@@ -194,6 +196,7 @@ void aior_prio_failed(struct thread_data *td, struct aior_data *ld,
  * stderr (syslog where fio logs there), never into fio's output.
  */
 void aior_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int aior_stats_file_open(struct thread_data *td, struct aior_data *ld);
 void aior_report_setup_error(struct thread_data *td, int err,
 			     unsigned int depth, unsigned int nr_ctx);
 void aior_report_counters(struct thread_data *td, const struct aior_data *ld);

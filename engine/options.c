@@ -163,6 +163,15 @@ struct fio_option aior_fio_options[] = {
 		.group	= FIO_OPT_G_INVALID,
 	},
 	{
+		.name	= "engine_stats_file",
+		.lname	= "libaioring counters file",
+		.type	= FIO_OPT_STR_STORE,
+		.off1	= offsetof(struct aior_options, stats_file),
+		.help	= "Append each job's counters to this file as one JSON line",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_INVALID,
+	},
+	{
 		.name	= "coalesce",
 		.lname	= "libaioring submit coalescing",
 		.type	= FIO_OPT_STR,

@@ -2,9 +2,10 @@
 /*
  * What the engine tells the user beyond a job's own errors: every message
  * (aior_log()), why a context could not be created, and the counters at
- * the end of a job.
+ * the end of a job, as a line for people and a JSON line for programs.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -95,7 +96,16 @@ void aior_report_setup_error(struct thread_data *td, int err,
 	}
 }
 
-void aior_report_counters(struct thread_data *td, const struct aior_data *ld)
+/* One counter of a job, under the name both of its reports use. */
+struct aior_stat {
+	const char *key;
+	unsigned long long val;
+};
+
+enum { AIOR_NR_STATS = 17 };
+
+/* The counters of the job's contexts, added up. */
+static struct aior_ctx_stats ctx_totals(const struct aior_data *ld)
 {
 	struct aior_ctx_stats s = { 0 };
 	unsigned int i;
@@ -112,29 +122,144 @@ void aior_report_counters(struct thread_data *td, const struct aior_data *ld)
 		s.ring_fallbacks += c->ring_fallbacks;
 		s.inline_submits += c->inline_submits;
 	}
+	return s;
+}
 
+/* The job's counters, in the order of its line. */
+static void job_stats(const struct aior_data *ld,
+		      struct aior_stat st[AIOR_NR_STATS])
+{
+	const struct aior_ctx_stats s = ctx_totals(ld);
+	const struct aior_stat t[] = {
+		{ "contexts", ld->nr_sqs },
+		{ "submitted", s.submitted },
+		{ "submit_calls", s.submit_calls },
+		{ "eagain", s.eagain },
+		{ "submit_errors", ld->cnt.submit_errors },
+		{ "reaped_ring", s.reaped_ring },
+		{ "reaped_syscall", s.reaped_syscall },
+		{ "getevents_calls", s.getevents_calls },
+		{ "ring_fallbacks", s.ring_fallbacks },
+		{ "resets", ld->cnt.resets },
+		{ "drains", ld->cnt.drains },
+		{ "drain_max_us", ld->cnt.drain_max_ns / 1000 },
+		{ "bounces", ld->cnt.bounces },
+		{ "direct_fallbacks", ld->cnt.direct_fallbacks },
+		{ "ctx_fallbacks", ld->cnt.ctx_fallbacks },
+		{ "holds", ld->cnt.holds },
+		{ "inline_submits", s.inline_submits },
+	};
+
+	_Static_assert(sizeof(t) / sizeof(t[0]) == AIOR_NR_STATS,
+		       "AIOR_NR_STATS is the number of counters");
+	memcpy(st, t, sizeof(t));
+}
+
+/* @s as a JSON string: quotes, backslashes and control bytes escaped. */
+static void json_string(FILE *m, const char *s)
+{
+	const unsigned char *p;
+
+	fputc('"', m);
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(m, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(m, "\\u%04x", *p);
+		else
+			fputc(*p, m);
+	}
+	fputc('"', m);
+}
+
+int aior_stats_file_open(struct thread_data *td, struct aior_data *ld)
+{
+	struct aior_options *o = td->eo;
+	int err;
+
+	ld->stats_fd = -1;
+	if (!o->stats_file || !*o->stats_file)
+		return 0;
+	/*
+	 * O_APPEND: every job's line goes at the end of the file in one
+	 * write(), so jobs in other processes or threads never split it.
+	 */
+	ld->stats_fd = open(o->stats_file,
+			    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (ld->stats_fd < 0) {
+		err = errno;
+		aior_log("libaioring: job '%s': engine_stats_file=%s: cannot "
+			 "open for appending: %s (errno %d)\n", td->o.name,
+			 o->stats_file, strerror(err), err);
+		td_verror(td, err, "open(engine_stats_file)");
+		return 1;
+	}
+	return 0;
+}
+
+/* One JSON object on one line, appended to engine_stats_file. */
+static void write_stats_file(struct thread_data *td,
+			     const struct aior_data *ld,
+			     const struct aior_stat st[AIOR_NR_STATS])
+{
+	struct aior_options *o = td->eo;
+	size_t size;
+	ssize_t ret;
+	char *buf;
+	FILE *m;
+	int i;
+
+	m = open_memstream(&buf, &size);
+	if (!m) {
+		aior_log("libaioring: job '%s': engine_stats_file=%s: %s\n",
+			 td->o.name, o->stats_file, strerror(errno));
+		return;
+	}
+	fprintf(m, "{\"engine\":\"libaioring\",\"fio\":");
+	json_string(m, fio_version_string);
+	fprintf(m, ",\"job\":");
+	json_string(m, td->o.name ? td->o.name : "");
+	fprintf(m, ",\"job_number\":%u", td->thread_number);
+	for (i = 0; i < AIOR_NR_STATS; i++)
+		fprintf(m, ",\"%s\":%llu", st[i].key, st[i].val);
+	fprintf(m, "}\n");
+	if (fclose(m)) {
+		aior_log("libaioring: job '%s': engine_stats_file=%s: out of "
+			 "memory\n", td->o.name, o->stats_file);
+		free(buf);
+		return;
+	}
+	ret = write(ld->stats_fd, buf, size);
+	if (ret != (ssize_t)size)
+		aior_log("libaioring: job '%s': engine_stats_file=%s: write "
+			 "failed: %s\n", td->o.name, o->stats_file,
+			 ret < 0 ? strerror(errno) : "short write");
+	free(buf);
+}
+
+void aior_report_counters(struct thread_data *td, const struct aior_data *ld)
+{
+	struct aior_options *o = td->eo;
+	struct aior_stat st[AIOR_NR_STATS];
+	size_t size;
+	char *line;
+	FILE *m;
+	int i;
+
+	job_stats(ld, st);
+	if (ld->stats_fd >= 0)
+		write_stats_file(td, ld, st);
+	if (!o->engine_stats)
+		return;
 	/* One line, key=value: easy to read and to grep in tests. */
-	aior_log("libaioring: job '%s': contexts=%u submitted=%llu "
-		 "submit_calls=%llu eagain=%llu submit_errors=%llu "
-		 "reaped_ring=%llu reaped_syscall=%llu getevents_calls=%llu "
-		 "ring_fallbacks=%llu resets=%llu drains=%llu "
-		 "drain_max_us=%llu bounces=%llu direct_fallbacks=%llu "
-		 "ctx_fallbacks=%llu holds=%llu inline_submits=%llu\n",
-		 td->o.name, ld->nr_sqs,
-		 (unsigned long long)s.submitted,
-		 (unsigned long long)s.submit_calls,
-		 (unsigned long long)s.eagain,
-		 (unsigned long long)ld->cnt.submit_errors,
-		 (unsigned long long)s.reaped_ring,
-		 (unsigned long long)s.reaped_syscall,
-		 (unsigned long long)s.getevents_calls,
-		 (unsigned long long)s.ring_fallbacks,
-		 (unsigned long long)ld->cnt.resets,
-		 (unsigned long long)ld->cnt.drains,
-		 (unsigned long long)(ld->cnt.drain_max_ns / 1000),
-		 (unsigned long long)ld->cnt.bounces,
-		 (unsigned long long)ld->cnt.direct_fallbacks,
-		 (unsigned long long)ld->cnt.ctx_fallbacks,
-		 (unsigned long long)ld->cnt.holds,
-		 (unsigned long long)s.inline_submits);
+	m = open_memstream(&line, &size);
+	if (!m)
+		return;
+	fprintf(m, "libaioring: job '%s':", td->o.name);
+	for (i = 0; i < AIOR_NR_STATS; i++)
+		fprintf(m, " %s=%llu", st[i].key, st[i].val);
+	fputc('\n', m);
+	if (!fclose(m))
+		aior_log("%s", line);
+	free(line);
 }

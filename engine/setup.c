@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "compat.h"
 #include "engine.h"
@@ -49,11 +50,15 @@ int fio_aior_init(struct thread_data *td)
 	if (!ld)
 		return 1;
 	ld->group.efd = -1;
+	ld->stats_fd = -1;
 	ld->depth = td->o.iodepth ? td->o.iodepth : 1;
 	ld->events = calloc(ld->depth, sizeof(*ld->events));
 	ld->parked = calloc(ld->depth, sizeof(*ld->parked));
 	td->io_ops_data = ld;
 	if (!ld->events || !ld->parked)
+		return 1;
+	/* A file that cannot be written fails the job now, before any I/O. */
+	if (aior_stats_file_open(td, ld))
 		return 1;
 	return aior_prio_init(td, ld);
 }
@@ -189,8 +194,10 @@ void fio_aior_cleanup(struct thread_data *td)
 	 */
 	if (ld->nr_sqs && (ld->nr_dirty || aior_group_inflight(&ld->group)))
 		aior_quiesce(td, ld, "cleanup");
-	if (o && o->engine_stats && ld->nr_sqs)
+	if (o && (o->engine_stats || ld->stats_fd >= 0) && ld->nr_sqs)
 		aior_report_counters(td, ld);
+	if (ld->stats_fd >= 0)
+		close(ld->stats_fd);
 	free_queues(ld);
 	aior_prio_cleanup(ld);
 	free(ld->events);
