@@ -4,6 +4,19 @@
 
 Floors are never typed in by hand: they come from measured runs.
 
+    # the floors of this runner class, recorded into the gate's file
+    python3 perf/compare.py --quick --out r1 && ... (two runs or more)
+    python3 perf/floors.py --record jobs/floors-ci.json r1/results.json \
+        r2/results.json
+
+--record writes the file in place: the runs' runner class (machine.py)
+gets its own entry under "runner_classes" (replacing an older entry of
+the same class), each floor the worst run's ratio less --margin; the
+portable floors and the other classes' entries stay as they are.  The
+cells and floor kinds come from an entry of the same class, else the
+first class's, else the file's portable timed floors.  All runs must be
+of one runner class and one fio.
+
     # CI floors: measured ratio of medians minus a 20% noise margin
     python3 perf/floors.py --template jobs/floors-ci.json \\
         --margin 0.20 results/*/results.json > floors-ci.new.json
@@ -28,8 +41,10 @@ import sys
 sys.dont_write_bytecode = True     # keep the tree free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from aiorperf import machine  # noqa: E402
 from aiorperf.gate import (METRICS, median, normalize_floors,  # noqa: E402
                            ratio)
+from aiorperf.history import runner_class  # noqa: E402
 
 
 def per_round(samples, cell, config, key):
@@ -84,9 +99,116 @@ def measure(floor, docs):
     }
 
 
+def run_class(docs):
+    """(runner class, fio version) of all @docs; raises ValueError when
+    they are not one class and one fio."""
+    (p0, d0) = docs[0]
+    rc0, fio0 = runner_class(d0.get("env")), d0.get("env", {}).get(
+        "fio_version")
+    if not (d0.get("env") or {}).get("runner"):
+        raise ValueError("%s records no runner class (a run from before "
+                         "classes were recorded): run it again" % p0)
+    for p, d in docs[1:]:
+        diff = machine.differences(runner_class(d.get("env")), rc0, p, p0)
+        if d.get("env", {}).get("fio_version") != fio0:
+            diff.append("fio %s in %s, %s in %s" % (
+                d["env"].get("fio_version"), p, fio0, p0))
+        if diff:
+            raise ValueError("the runs are of two runner classes: %s"
+                             % "; ".join(diff))
+    rc = dict(rc0)
+    ns = [runner_class(d.get("env")).get("syscall_ns") for _, d in docs]
+    if all(ns):
+        rc["syscall_ns"] = round(median(ns), 1)
+    return rc, fio0
+
+
+def worst_floor(fl, m, margin):
+    """A floor the worst run clears by @margin."""
+    if fl["kind"] == "min":
+        return math.floor(min(m["ratio_per_run"]) * (1 - margin) * 100) / 100
+    return math.ceil(max(m["ratio_per_run"]) * (1 + margin) * 100) / 100
+
+
+def record(path, results, margin, argv):
+    """--record: this runner class's floors into @path, in place."""
+    with open(path) as f:
+        data = json.load(f)
+    normalize_floors(data)
+    docs = []
+    for r in results:
+        with open(r) as f:
+            docs.append((r, json.load(f)))
+    rc, fio = run_class(docs)
+    classes = data.setdefault("runner_classes", [])
+    same = [i for i, c in enumerate(classes)
+            if machine.same_class(rc, c["runner"])
+            and c.get("fio_version") == fio]
+    if same:
+        tmpl = classes[same[0]]["floors"]
+    elif classes:
+        tmpl = classes[0]["floors"]
+    else:
+        tmpl = {cell: [f for f in (spec if isinstance(spec, list)
+                                   else [spec]) if "count" not in f]
+                for cell, spec in data.items()
+                if not cell.startswith("_") and cell != "runner_classes"}
+    floors, missing = {}, []
+    for cell, spec in tmpl.items():
+        if cell.startswith("_"):
+            continue
+        for one in spec if isinstance(spec, list) else [spec]:
+            (fl,) = normalize_floors({cell: one})
+            m = measure(fl, docs)
+            if m is None:
+                missing.append("%s vs %s" % (cell, fl["vs"]))
+                continue
+            new = {k: v for k, v in one.items()
+                   if k not in ("min_ratio", "max_ratio", "measured",
+                                "basis")}
+            new["%s_ratio" % fl["kind"]] = worst_floor(fl, m, margin)
+            new["measured"] = m
+            new["basis"] = ("worst of %d run(s) %.3f, %s %.0f%%" % (
+                len(m["ratio_per_run"]), min(m["ratio_per_run"])
+                if fl["kind"] == "min" else max(m["ratio_per_run"]),
+                "less" if fl["kind"] == "min" else "plus", margin * 100))
+            floors.setdefault(cell, []).append(new)
+    if missing:
+        raise ValueError("not measured in these results: %s (run them "
+                         "with the cells and configs of the floors)"
+                         % ", ".join(missing))
+    entry = {"runner": rc, "label": machine.label(rc), "fio_version": fio,
+             "recorded": {"command": "python3 perf/floors.py " +
+                          " ".join(argv), "margin": margin,
+                          "runs": len(docs)},
+             "floors": floors}
+    if same:
+        classes[same[0]] = entry
+    else:
+        classes.append(entry)
+    normalize_floors(data)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(data, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)
+    print("floors: %s %s runner class %s (%s): %s" % (
+        path, "updated for" if same else "recorded for new",
+        machine.label(rc), fio, "; ".join(
+            "%s %s" % (cell, ", ".join("%s %s" % (
+                f.get("metric", "iops"), f.get("min_ratio",
+                                               f.get("max_ratio")))
+                for f in fs)) for cell, fs in floors.items())))
+    return 0
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--template", required=True,
+    p.add_argument("--record", metavar="FLOORS.json",
+                   help="record the floors of the results' runner class "
+                        "into this floors file, in place")
+    p.add_argument("--template",
                    help="floors file giving the cells and floor kinds")
     p.add_argument("--margin", type=float, default=0.20,
                    help="noise margin: floor = ratio x (1 - margin) for "
@@ -96,6 +218,14 @@ def main(argv=None):
                         "refresh \"measured\"")
     p.add_argument("results", nargs="+", help="compare.py results.json")
     args = p.parse_args(argv)
+    if args.record:
+        try:
+            return record(args.record, args.results, args.margin, argv)
+        except (OSError, ValueError) as e:
+            print("floors: error: %s" % e, file=sys.stderr)
+            return 2
+    if not args.template:
+        p.error("give --template or --record")
 
     with open(args.template) as f:
         tmpl = json.load(f)

@@ -258,6 +258,11 @@ def add_output_args(p):
                    "results/<timestamp>/)")
     g.add_argument("--gate", metavar="FLOORS.json",
                    help="judge the run against a floors file")
+    g.add_argument("--headline", metavar="HEADLINE.json",
+                   help="under the table, compare this run's runner class "
+                        "and x libaio with a reference run's (the "
+                        "quick start gives docs/perf/headline.json, the "
+                        "README's headline)")
     g.add_argument("--gate-all", action="store_true",
                    help="run and judge every floor of --gate's file (adds "
                         "its cells); without it, only the floors of the "
@@ -314,8 +319,13 @@ def add_baseline_args(p):
                    help="where baselines live (default $AIOR_BASELINE_DIR "
                         "or ~/.cache/libaioring/baselines)")
     g.add_argument("--ignore-runner-class", action="store_true",
-                   help="judge against a baseline from another CPU model, "
-                        "kernel, fio version or CPU count anyway")
+                   help="judge against a baseline from another runner "
+                        "class (CPU model, vCPUs, kernel build, "
+                        "virtualization, system call cost) or fio "
+                        "version anyway")
+    g.add_argument("--ignore-run-mode", action="store_true",
+                   help="judge a co-run (builds sharing one CPU) against "
+                        "a solo baseline, or the reverse, anyway")
 
 
 def add_host_args(p):
@@ -527,6 +537,10 @@ def history_main(argv):
                    default="commit", help="x axis labels (default commit)")
     p.add_argument("--step", default="5%", metavar="PCT",
                    help="smallest step change marked (default 5%%)")
+    p.add_argument("--across-runners", action="store_true",
+                   help="one line per cell and config over every runner "
+                        "class and run mode (default: one per class and "
+                        "mode: a ratio to libaio depends on the machine)")
     p.add_argument("--fail-on-step", action="store_true",
                    help="exit 1 when the latest run of a series is past a "
                         "step for the worse")
@@ -536,7 +550,8 @@ def history_main(argv):
     except ValueError as e:
         p.error(str(e).replace("--max-regression", "--step"))
     try:
-        h = hist.build_history(args.paths, args.metric, args.xmode, step)
+        h = hist.build_history(args.paths, args.metric, args.xmode, step,
+                               args.across_runners)
     except ValueError as e:
         print("compare history: error: %s" % e, file=sys.stderr)
         return EXIT_SETUP
@@ -546,6 +561,8 @@ def history_main(argv):
                  if h["skipped"] else ""), file=sys.stderr)
         return EXIT_SETUP
     md, png, msg = hist.write_history(h, args.out)
+    for a in h["apart"]:
+        print("compare history: %s" % a, file=sys.stderr)
     print(md, end="")
     print(msg)
     print("history: %s (history.json, history.md%s)" % (

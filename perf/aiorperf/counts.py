@@ -217,13 +217,18 @@ def count_cmd(timed_cmd, ios, output):
 class Counter:
     """Runs count measurements; tools are checked once."""
 
+    KINDS = ("insn", "syscalls", "ctx")
+
     def __init__(self, valgrind=None, strace=None, ios=DEFAULT_IOS,
-                 reps=DEFAULT_REPS):
+                 reps=DEFAULT_REPS, kinds=KINDS):
+        """kinds: the counts taken, of KINDS (a gate's count floors need
+        only "syscalls", so no valgrind)."""
         self.valgrind = valgrind or shutil.which("valgrind")
         self.strace = strace or shutil.which("strace")
-        self.ios, self.reps = ios, reps
-        missing = [n for n, p in (("valgrind", self.valgrind),
-                                  ("strace", self.strace)) if not p]
+        self.ios, self.reps, self.kinds = ios, reps, tuple(kinds)
+        need = [("valgrind", self.valgrind)] if "insn" in kinds else []
+        need += [("strace", self.strace)] if "syscalls" in kinds else []
+        missing = [n for n, p in need if not p]
         if missing:
             raise SetupError("exact counts need %s (apt-get install %s), "
                              "or pass --no-counts" % (
@@ -288,8 +293,11 @@ class Counter:
         res = {}
         # ctx: plain runs are fast; 10 x N requests reach the context
         # switches that a few milliseconds of running would never see.
-        for fn, scale in ((self.insn, 1), (self.syscalls, 1),
-                          (self.ctx, 10)):
+        for kind, fn, scale in (("insn", self.insn, 1),
+                                ("syscalls", self.syscalls, 1),
+                                ("ctx", self.ctx, 10)):
+            if kind not in self.kinds:
+                continue
             k = count_ios(cell, target, n * scale)
             one = fn(count_cmd(timed_cmd, k, out), scratch)
             two = fn(count_cmd(timed_cmd, 2 * k, out), scratch)
@@ -297,27 +305,29 @@ class Counter:
         return res
 
 
-def run_counts(st, base, heads, counter):
-    """Count every judged build in every cell that ran; REPS repeats,
-    the builds' order alternating from repeat to repeat.  Returns rows
-    for gate.evaluate_counts; a count that cannot be taken is added to
-    st.failures (the run then exits 2, like a failed fio run)."""
+def run_counts(st, base, heads, counter, cells=None):
+    """Count every judged build in every cell that ran (or in @cells);
+    REPS repeats, the builds' order alternating from repeat to repeat.
+    Returns rows for gate.evaluate_counts (and a gate's count floors); a
+    count that cannot be taken is added to st.failures (the run then
+    exits 2, like a failed fio run)."""
     from .plan import fio_cmd
     from .util import PROGRESS
     args, rows = st.args, []
     # The cells the timed rounds ran (all of them when there were none).
-    cells = [c for c in st.cells if not st.samples or any(
-        s["cell"] == c and s["config"] == base and s.get("ok")
-        for s in st.samples)]
+    if cells is None:
+        cells = [c for c in st.cells if not st.samples or any(
+            s["cell"] == c and s["config"] == base and s.get("ok")
+            for s in st.samples)]
     builds = [base] + list(heads)
     scratch = tempfile.mkdtemp(prefix="aior-counts-")
     try:
         for cell in cells:
             for rep in range(1, counter.reps + 1):
                 for cfg in builds if rep % 2 else builds[::-1]:
-                    PROGRESS.update("counts: %s %s repeat %d/%d "
-                                    "(callgrind, strace, fio)" % (
-                                        cell, cfg, rep, counter.reps))
+                    PROGRESS.update("counts: %s %s repeat %d/%d (%s)" % (
+                        cell, cfg, rep, counter.reps,
+                        ", ".join(counter.kinds)))
                     cmd = fio_cmd(args, st.target, cell, cfg)
                     try:
                         r = counter.measure(cmd, cell, st.target, scratch)

@@ -20,8 +20,22 @@ A *floors file* maps cell keys to one floor or a list of floors:
      "randread/4k/qd32/j1/files64": {"vs": "aioring-1file", "min_ratio": 0.9}}
 Keys starting with "_" are comments.  A floor may also carry "config"
 (the subject, default "aioring"), "measured" and "basis" (informational).
+
+A count floor is a ceiling on an exact count per request of the subject
+(counts.py, system calls by kind), which does not depend on the runner:
+    {"count": "sys_submit", "max_per_io": 0.05}
+The floors at the top level judge on every runner: they are the portable
+ones.  Timed ratios to another engine depend on the machine (machine.py),
+so the floors measured on one runner class live under "runner_classes":
+    "runner_classes": [{"runner": {<machine.runner_class()>},
+                        "fio_version": "fio-3.33", "recorded": {...},
+                        "floors": {<cell>: <floor or list>, ...}}]
+and judge only on that class with that fio; elsewhere each is reported
+OTHER CLASS, with the command that records this class's own
+(perf/floors.py --record), never as a failure.
 """
 
+from .machine import differences
 from .plan import parse_cell_key, reference_of
 from .stats import (DEFAULT_LEVEL, LOOKS, MIN_ROUNDS, cov,  # noqa: F401
                     median, paired_trimmed_ci, trimmed_log_ci,
@@ -39,60 +53,138 @@ METRICS = {
 }
 
 PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
+OTHER_CLASS = "OTHER CLASS"
+# Count floors: the counts.py key -> what it is.
+COUNT_FLOORS = {
+    "sys_submit": "io_submit calls",
+    "sys_getevents": "io_getevents calls",
+    "sys_other": "other system calls",
+    "sys_total": "system calls",
+}
+RECORD_CMD = ("python3 perf/floors.py --record %s RESULTS.json... "
+              "(the results.json of runs on this runner class)")
 
 # ---- floors files ----
 
 def normalize_floors(data):
-    """Validate a decoded floors file; return a flat list of floor dicts.
+    """Validate a decoded floors file; return a flat list of floor dicts,
+    the portable ones first, then each runner class's (with "runner",
+    "fio_version" and "class_index" of their class).
 
     Raises ValueError naming the cell and the problem.
     """
     if not isinstance(data, dict):
         raise ValueError("floors file must be a JSON object of cell -> floor")
+    out = _cell_floors(data, "")
+    classes = data.get("runner_classes", [])
+    if not isinstance(classes, list):
+        raise ValueError("\"runner_classes\" must be a list")
+    for i, rc in enumerate(classes):
+        where = "runner_classes[%d]" % i
+        if not isinstance(rc, dict) or not isinstance(rc.get("runner"),
+                                                      dict):
+            raise ValueError("%s: needs a \"runner\" object (the class "
+                             "the floors were measured on)" % where)
+        if not isinstance(rc.get("floors"), dict):
+            raise ValueError("%s: needs a \"floors\" object" % where)
+        for f in _cell_floors(rc["floors"], where + ": "):
+            out.append(dict(f, runner=rc["runner"], class_index=i,
+                            fio_version=rc.get("fio_version")))
+    return out
+
+
+def _cell_floors(data, where):
     out = []
     for cell, spec in data.items():
-        if cell.startswith("_"):
+        if cell.startswith("_") or (not where and cell == "runner_classes"):
             continue
         parse_cell_key(cell)
         specs = spec if isinstance(spec, list) else [spec]
         if not specs:
-            raise ValueError("%s: empty floor list" % cell)
+            raise ValueError("%s%s: empty floor list" % (where, cell))
         for f in specs:
             if not isinstance(f, dict):
-                raise ValueError("%s: a floor must be an object" % cell)
-            vs = f.get("vs")
-            if not isinstance(vs, str) or not vs:
-                raise ValueError("%s: floor without \"vs\"" % cell)
-            metric = f.get("metric", "iops")
-            if metric not in METRICS:
-                raise ValueError("%s: unknown metric %r (known: %s)" % (
-                    cell, metric, ", ".join(sorted(METRICS))))
-            has_min, has_max = "min_ratio" in f, "max_ratio" in f
-            if has_min == has_max:
-                raise ValueError("%s: give exactly one of min_ratio and "
-                                 "max_ratio" % cell)
-            kind = "min" if has_min else "max"
-            val = f["min_ratio" if has_min else "max_ratio"]
-            if (not isinstance(val, (int, float)) or isinstance(val, bool)
-                    or not val > 0):
-                raise ValueError("%s: %s_ratio must be a number > 0, not %r"
-                                 % (cell, kind, val))
-            config = f.get("config", "aioring")
-            ref_cell, ref_cfg = reference_of(cell, vs)
-            if (ref_cell, ref_cfg) == (cell, config):
-                raise ValueError("%s: floor compares %s with itself"
-                                 % (cell, config))
-            out.append({"cell": cell, "config": config, "vs": vs,
-                        "metric": metric, "kind": kind,
-                        "floor": float(val), "ref_cell": ref_cell,
-                        "ref_config": ref_cfg})
+                raise ValueError("%s%s: a floor must be an object"
+                                 % (where, cell))
+            out.append(_count_floor(f, cell, where) if "count" in f
+                       else _ratio_floor(f, cell, where))
     return out
+
+
+def _count_floor(f, cell, where):
+    key, val = f["count"], f.get("max_per_io")
+    if key not in COUNT_FLOORS:
+        raise ValueError("%s%s: unknown count %r (known: %s)" % (
+            where, cell, key, ", ".join(COUNT_FLOORS)))
+    if (not isinstance(val, (int, float)) or isinstance(val, bool)
+            or val < 0):
+        raise ValueError("%s%s: count %s needs \"max_per_io\", a number "
+                         ">= 0, not %r" % (where, cell, key, val))
+    return {"cell": cell, "config": f.get("config", "aioring"),
+            "vs": None, "metric": key, "kind": "ceiling",
+            "floor": float(val), "ref_cell": None, "ref_config": None}
+
+
+def _ratio_floor(f, cell, where):
+    vs = f.get("vs")
+    if not isinstance(vs, str) or not vs:
+        raise ValueError("%s%s: floor without \"vs\"" % (where, cell))
+    metric = f.get("metric", "iops")
+    if metric not in METRICS:
+        raise ValueError("%s%s: unknown metric %r (known: %s)" % (
+            where, cell, metric, ", ".join(sorted(METRICS))))
+    has_min, has_max = "min_ratio" in f, "max_ratio" in f
+    if has_min == has_max:
+        raise ValueError("%s%s: give exactly one of min_ratio and "
+                         "max_ratio" % (where, cell))
+    kind = "min" if has_min else "max"
+    val = f["min_ratio" if has_min else "max_ratio"]
+    if (not isinstance(val, (int, float)) or isinstance(val, bool)
+            or not val > 0):
+        raise ValueError("%s%s: %s_ratio must be a number > 0, not %r"
+                         % (where, cell, kind, val))
+    config = f.get("config", "aioring")
+    ref_cell, ref_cfg = reference_of(cell, vs)
+    if (ref_cell, ref_cfg) == (cell, config):
+        raise ValueError("%s%s: floor compares %s with itself"
+                         % (where, cell, config))
+    return {"cell": cell, "config": config, "vs": vs,
+            "metric": metric, "kind": kind,
+            "floor": float(val), "ref_cell": ref_cell,
+            "ref_config": ref_cfg}
+
+
+def place_floors(floors, runner, fio_version, gate_file="FLOORS.json"):
+    """Mark which floors judge here: the portable ones, and those of the
+    runner class @runner (with @fio_version); every other class's get
+    "elsewhere", the phrases saying how its class differs."""
+    out = []
+    for f in floors:
+        if "runner" not in f:
+            out.append(dict(f, elsewhere=None))
+            continue
+        diff = differences(runner, f["runner"], "here", "recorded")
+        if f.get("fio_version") and fio_version != f["fio_version"]:
+            diff.append("fio %s here, %s recorded" % (fio_version,
+                                                      f["fio_version"]))
+        out.append(dict(f, elsewhere=diff or None,
+                        record_cmd=RECORD_CMD % gate_file if diff else None))
+    return out
+
+
+def judged_here(floors, timed_only=False):
+    """The floors that judge on this runner (place_floors), optionally
+    only the timed ones (count floors are judged after the rounds)."""
+    return [f for f in floors if not f.get("elsewhere") and not (
+        timed_only and f["kind"] == "ceiling")]
 
 
 def needed_runs(floors):
     """The (cell, config) pairs a floors list needs measured."""
     need = []
     for f in floors:
+        if f["kind"] == "ceiling":
+            continue
         for pair in ((f["cell"], f["config"]),
                      (f["ref_cell"], f["ref_config"])):
             if pair not in need:
@@ -165,14 +257,55 @@ def judge(floor, subj, ref, level=DEFAULT_LEVEL):
                               "the floor" % (lo, hi))
 
 
-def evaluate_gate(floors, samples, level=DEFAULT_LEVEL):
-    """Judge every floor (as returned by normalize_floors) on samples."""
+def judge_count(floor, values):
+    """Judge a count floor on the repeats of its count (per request).
+
+    Exact counts do not move with the machine's speed, so there is no
+    interval: PASS when every repeat is at or below the ceiling, FAIL
+    when one is above (a run that made more calls than allowed), and
+    INCONCLUSIVE only when nothing was counted.
+    """
+    vals = [v for v in values if v is not None]
+    d = {"ratio": max(vals) if vals else None,
+         "lo": min(vals) if vals else None,
+         "hi": max(vals) if vals else None, "n": len(vals),
+         "estimate": None, "level": None, "values": vals,
+         "cov_subject": None, "cov_ref": None,
+         "subject_median": median(vals) if vals else None,
+         "ref_median": None}
+    if not vals:
+        return INCONCLUSIVE, dict(d, reason="not counted")
+    over = [v for v in vals if v > floor["floor"]]
+    if over:
+        return FAIL, dict(d, reason="%.4g per request > %.4g in %d of %d "
+                          "repeat(s)" % (max(over), floor["floor"],
+                                         len(over), len(vals)))
+    return PASS, dict(d, reason="")
+
+
+def evaluate_gate(floors, samples, level=DEFAULT_LEVEL, count_rows=None):
+    """Judge every floor (as returned by normalize_floors, perhaps
+    placed by place_floors) on samples and, for count floors, on
+    count_rows (counts.run_counts' rows)."""
     results = []
     for f in floors:
-        key = METRICS[f["metric"]][0]
-        subj = _values_by_round(samples, f["cell"], f["config"], key)
-        ref = _values_by_round(samples, f["ref_cell"], f["ref_config"], key)
-        verdict, d = judge(f, subj, ref, level)
+        if f.get("elsewhere"):
+            results.append(dict(
+                f, verdict=OTHER_CLASS, ratio=None, lo=None, hi=None, n=0,
+                estimate=None, level=None, cov_subject=None, cov_ref=None,
+                reason="measured on another runner class: %s; %s" % (
+                    "; ".join(f["elsewhere"]), f["record_cmd"])))
+            continue
+        if f["kind"] == "ceiling":
+            vals = [r.get(f["metric"]) for r in count_rows or ()
+                    if r["cell"] == f["cell"] and r["config"] == f["config"]]
+            verdict, d = judge_count(f, vals)
+        else:
+            key = METRICS[f["metric"]][0]
+            subj = _values_by_round(samples, f["cell"], f["config"], key)
+            ref = _values_by_round(samples, f["ref_cell"], f["ref_config"],
+                                   key)
+            verdict, d = judge(f, subj, ref, level)
         results.append(dict(f, verdict=verdict, **d))
     return results
 

@@ -9,8 +9,12 @@ of two runs taken at different times are not comparable, so each run is
 normalised by its own interleaved built-in libaio (per round, config /
 libaio), and the two runs' normalised values are compared (gate.
 evaluate_baseline).  That still needs the same kind of machine: a
-baseline records its runner class (CPU model, kernel, fio version, CPU
-count) and a run on another class is refused, naming what differs.
+baseline records its runner class (machine.py: CPU model, vCPUs, kernel
+build, virtualization, what one system call costs) and fio version, and
+a run on another class or fio is refused, naming what differs
+(--ignore-runner-class to judge anyway); so is a co-run (builds sharing
+one CPU, whose IOPS are a share of it) against a solo run, or the
+reverse (--ignore-run-mode).
 
 History.  `compare.py history PATH...` reads every results.json under the
 paths, orders the runs by date, and follows each cell's normalised ratio
@@ -21,8 +25,12 @@ changes are found by binary segmentation (stats.step_changes): a split
 where the medians of the two sides differ by --step (default 5%) and by
 3 standard errors; the noise per point is taken from successive
 differences of the series, and is at least the typical standard error of
-one run's median (from its rounds).  Writes history.json, history.md, history.dat/.gp
-and history.png (gnuplot) into --out.
+one run's median (from its rounds).  A series is one cell and config on
+one runner class in one run mode (solo or co-run): the figures of two
+kinds of machine, or of a co-run and a solo run, are never one line or
+one step unless --across-runners says so, and history.md says which runs
+were kept apart and why.  Writes history.json (every run with its runner
+class), history.md, history.dat/.gp and history.png (gnuplot) into --out.
 """
 
 import datetime
@@ -32,11 +40,11 @@ import re
 import statistics
 
 from .gate import AB_METRICS
+from . import machine
 from .plan import BUILTIN_CONFIGS
 from .report import CEILING, PRIMARY_HOSTS, host_of, render_gnuplot
 from .stats import median, paired_ratios, step_changes
 
-RUNNER_CLASS_KEYS = ("cpu_model", "kernel", "fio_version", "nproc")
 _BASELINE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
@@ -52,20 +60,51 @@ def default_baseline_dir():
 
 
 def runner_class(env):
-    return {k: (env or {}).get(k) for k in RUNNER_CLASS_KEYS}
+    """The runner class of a run's env: as recorded, or (a run from
+    before classes were recorded) what its env has of one."""
+    env = env or {}
+    if env.get("runner"):
+        return env["runner"]
+    return {"cpu_model": env.get("cpu_model"), "vcpus": env.get("nproc"),
+            "kernel": env.get("kernel"), "virtualization": None,
+            "syscall_ns": None}
+
+
+def run_mode(doc):
+    """"co-run" when the run's builds shared one CPU (run.run_corun),
+    else "solo"."""
+    return "co-run" if any(s.get("corun") for s in doc.get("samples") or ()
+                           ) else "solo"
 
 
 def check_runner_class(cur_env, base_doc, name):
-    """Raise BaselineError when the runner classes differ."""
-    old = base_doc.get("runner_class") or runner_class(base_doc.get("env"))
-    new = runner_class(cur_env)
-    diff = ["%s %r (baseline %r)" % (k, new[k], old.get(k))
-            for k in RUNNER_CLASS_KEYS if new[k] != old.get(k)]
+    """Raise BaselineError when the runner classes or fio versions
+    differ, naming what differs."""
+    old_env = base_doc.get("env") or {}
+    diff = machine.differences(runner_class(cur_env), runner_class(old_env),
+                               "here", "in the baseline")
+    if cur_env.get("fio_version") != old_env.get("fio_version"):
+        diff.append("fio %s here, %s in the baseline" % (
+            cur_env.get("fio_version"), old_env.get("fio_version")))
     if diff:
         raise BaselineError(
-            "baseline %r was measured on another runner class: %s; save a "
-            "baseline on this runner class (or --ignore-runner-class)"
-            % (name, "; ".join(diff)))
+            "baseline %r was measured on another runner class: %s. Ratios "
+            "to libaio depend on what a system call costs, so they do not "
+            "carry from one class to another; save a baseline on this "
+            "runner class (or --ignore-runner-class)" % (
+                name, "; ".join(diff)))
+
+
+def check_run_mode(mode, base_doc, name):
+    """Raise BaselineError when this run's mode (solo, co-run) is not the
+    baseline's."""
+    old = run_mode(base_doc)
+    if mode != old:
+        raise BaselineError(
+            "baseline %r is a %s run and this one a %s run: a co-run's "
+            "builds share one CPU, so its IOPS are a share of a solo run's "
+            "and the two do not compare; save a %s baseline (or "
+            "--ignore-run-mode)" % (name, old, mode, mode))
 
 
 def _check_name(name):
@@ -207,13 +246,8 @@ def runner_label(env):
     """A short name of a run's runner class (or its --client hosts)."""
     if env.get("clients"):
         return ",".join(env["clients"])
-    rc = runner_class(env)
-    cpu = re.sub(r"\s+", " ", re.sub(r"\(R\)|\(TM\)|CPU|Processor|"
-                                      r"\d+-Core", "", rc.get("cpu_model")
-                                      or "?")).strip()
-    return "%s x%s, %s, %s" % (cpu, rc.get("nproc"),
-                               (rc.get("kernel") or "?").split("-")[0],
-                               rc.get("fio_version"))
+    return "%s, %s" % (machine.label(runner_class(env)),
+                       env.get("fio_version"))
 
 
 def _label_of(doc, path, xmode):
@@ -228,7 +262,36 @@ def _label_of(doc, path, xmode):
     return g
 
 
-def build_history(paths, metric="iops", xmode="commit", min_step=0.05):
+def class_groups(runs):
+    """Give each run a "group": runs on one runner class (machine.
+    same_class) with one fio, in one run mode, share it; its name is the
+    label of its first run's class.  --client runs group by their hosts."""
+    groups = []         # [(env of the first run, mode, name)]
+    for r in runs:
+        env = r["env"]
+        for genv, mode, name in groups:
+            if mode == r["mode"] and (
+                    (env.get("clients") or genv.get("clients"))
+                    and env.get("clients") == genv.get("clients")
+                    or not env.get("clients") and not genv.get("clients")
+                    and machine.same_class(runner_class(env),
+                                           runner_class(genv))
+                    and env.get("fio_version") == genv.get("fio_version")):
+                r["group"] = name
+                break
+        else:
+            name = runner_label(env) + ("" if r["mode"] == "solo"
+                                        else ", co-run")
+            groups.append((env, r["mode"], name))
+            r["group"] = name
+    return [name for _, _, name in groups]
+
+
+def build_history(paths, metric="iops", xmode="commit", min_step=0.05,
+                  across=False):
+    """The trend of every series over the results under @paths; a series
+    is a cell and config on one runner class and run mode (class_groups),
+    or, with @across, on all of them together."""
     files = find_results(paths)
     runs, skipped = [], []
     for p in files:
@@ -246,11 +309,26 @@ def build_history(paths, metric="iops", xmode="commit", min_step=0.05):
         runs.append({"path": p, "date": (doc.get("env") or {})
                      .get("date_utc") or "", "label": _label_of(doc, p,
                                                                 xmode),
-                     "runner": runner_label(doc.get("env") or {}),
+                     "env": doc.get("env") or {}, "mode": run_mode(doc),
                      "points": pts})
     runs.sort(key=lambda r: (r["date"], r["path"]))
-    # A series is one cell and config on one runner class: figures of
-    # two kinds of machine are not one line.
+    # A series is one cell and config on one runner class in one run
+    # mode: figures of two kinds of machine are not one line.
+    groups = class_groups(runs)
+    apart = []
+    if len(groups) > 1:
+        apart = ["%d runner classes or run modes (%s): %s" % (
+            len(groups), "; ".join(
+                "%s: %d run(s)" % (g, sum(1 for r in runs
+                                          if r["group"] == g))
+                for g in groups),
+            "drawn as one line each (--across-runners)" if across else
+            "kept apart, one line per class and mode, because a ratio to "
+            "libaio depends on what a system call costs on the machine, "
+            "and a co-run's IOPS are a share of one CPU "
+            "(--across-runners joins them)")]
+    for r in runs:
+        r["runner"] = "all runners" if across else r["group"]
     keys = []
     for r in runs:
         for cell, cfg in r["points"]:
@@ -290,8 +368,12 @@ def build_history(paths, metric="iops", xmode="commit", min_step=0.05):
             r["label"] = "%s#%d" % (r["label"], n + 1)
     return {"metric": metric, "x": xmode, "min_step": min_step,
             "runs": [{"path": r["path"], "date": r["date"],
-                      "label": r["label"]} for r in runs],
-            "series": series, "skipped": skipped}
+                      "label": r["label"], "mode": r["mode"],
+                      "runner": r["group"],
+                      "runner_class": runner_class(r["env"])}
+                     for r in runs],
+            "series": series, "skipped": skipped, "apart": apart,
+            "across_runners": across}
 
 
 def _prev(ks, k):
@@ -326,7 +408,8 @@ def history_markdown(h):
              "rounds of each run (paired by round); %d run(s), x = %s; a "
              "step is a change of at least %.0f%% and 3 standard errors."
              % (m, len(h["runs"]), h["x"], h["min_step"] * 100), "",
-             "| series | runs | first | last | min..max | steps |",
+             ] + ["**Kept apart**: %s." % a for a in h.get("apart", ())] + [
+             "", "| series | runs | first | last | min..max | steps |",
              "|---|---:|---:|---:|---:|---|"]
     for s in h["series"]:
         v = s["values"]

@@ -16,6 +16,7 @@ import shutil
 import time
 
 from . import counts as cnt
+from . import machine
 from .plan import cell_configs, config_engine, fio_cmd, parse_cell_key
 from . import report as rep
 from .stats import DEFAULT_LEVEL, LOOK_LEVEL, LOOKS
@@ -63,19 +64,69 @@ def write_outputs(st):
     for m in msgs:
         print(m)
     print("results: %s (results.json, summary.md, table.txt, junit.xml, "
-          "bmf.json, benchmark-{bigger,smaller}.json%s)"
+          "bmf.json, testbed.txt, benchmark-{bigger,smaller}.json%s)"
           % (out, "".join(", " + os.path.basename(c) for c in charts)))
 
 
 def figures_text(st, summary, by_host):
-    """The terminal table of the figures: of all hosts, then of each."""
+    """The terminal table of the figures: of all hosts, then of each;
+    under it, the machine they hold on."""
     table = rep.text_table(summary, st.cells, st.configs)
     if by_host:
         table = "all hosts (%s):\n%s" % (", ".join(by_host), table)
         for h, sm in by_host.items():
             table += "\nhost %s:\n%s" % (h, rep.text_table(
                 sm, st.cells, st.configs))
-    return table
+    return table + "".join(ln + "\n" for ln in runner_lines(st))
+
+
+def runner_lines(st):
+    """Which runner class the figures came from, and (--headline) how it
+    compares with the classes of a reference run's."""
+    env = st.env or {}
+    if env.get("clients"):
+        lines = ["runner: fio client/server hosts %s (their runner class "
+                 "is not measured from here)" % ", ".join(env["clients"])]
+    else:
+        lines = ["runner class: %s; %s" % (
+            machine.label(env.get("runner")), env.get("fio_version"))]
+    ref = getattr(st.args, "headline", None)
+    if ref and env.get("runner"):
+        lines += headline_lines(ref, env["runner"], summary_ratio(st))
+    return lines
+
+
+def summary_ratio(st):
+    """{cell: aioring / libaio IOPS} of this run (medians)."""
+    sm = rep.summarize(st.samples, st.cells, st.configs)
+    out = {}
+    for cell, by_cfg in sm.items():
+        a, b = by_cfg.get("aioring") or {}, by_cfg.get("libaio") or {}
+        if a.get("iops") and b.get("iops"):
+            out[cell] = a["iops"] / b["iops"]
+    return out
+
+
+def headline_lines(path, runner, mine):
+    """The reference's runner classes (docs/perf/headline.json: each with
+    its class and its x libaio per cell) beside this run's class."""
+    try:
+        with open(path) as f:
+            classes = json.load(f)["runner_classes"]
+    except (OSError, ValueError, KeyError) as e:
+        return ["(--headline %s not read: %s)" % (path, e)]
+    lines = ["the README's headline ran on %d runner class(es):"
+             % len(classes)]
+    for c in classes:
+        diff = machine.differences(runner, c["runner"], "here", "there")
+        cells = sorted(set(c["x_libaio"]) & set(mine))
+        lines.append("  %s %s: %s" % (
+            "SAME CLASS as this run," if not diff else "another class (%s),"
+            % "; ".join(diff), machine.label(c["runner"]),
+            ", ".join("%s %.2fx libaio there, %.2fx here" % (
+                cell, c["x_libaio"][cell], mine[cell]) for cell in cells)
+            or "no cell in common"))
+    return lines
 
 
 def verdicts_text(st):
@@ -126,12 +177,18 @@ def write_dashboards(st, summary):
     Format) and github-action-benchmark (customBiggerIsBetter /
     customSmallerIsBetter)."""
     bmf = rep.bmf_doc(summary, list(st.cells), st.configs, st.count_rows)
-    bigger, smaller = rep.gab_docs(bmf)
+    runner = (st.env or {}).get("runner")
+    bigger, smaller = rep.gab_docs(bmf, machine.label(runner))
     for name, data in (("bmf.json", bmf), ("benchmark-bigger.json", bigger),
                        ("benchmark-smaller.json", smaller)):
         with open(os.path.join(st.out, name), "w") as f:
             json.dump(data, f, indent=1)
             f.write("\n")
+    # Bencher keeps a machine's figures apart by its testbed, which BMF
+    # itself has no field for: `bencher run --testbed "$(cat
+    # testbed.txt)"` (docs/ci.md).
+    with open(os.path.join(st.out, "testbed.txt"), "w") as f:
+        f.write(machine.slug(runner) + "\n")
 
 
 def labelled(args, config):
@@ -157,6 +214,8 @@ def results_doc(st, summary, by_host):
     args = st.args
     doc = {
         "tool": "libaioring perf/compare.py",
+        "runner_class": st.env.get("runner"),
+        "runner_label": machine.label(st.env.get("runner")),
         "env": st.env,
         "settings": st.settings,
         "target": target_doc(st.target),
@@ -246,7 +305,8 @@ def md_setting(st):
     """Where and how it ran: machine, builds, target, rounds, load."""
     args, env, s = st.args, st.env, st.settings
     t = st.target or {}
-    lines = ["- kernel `%s`, %s, %s CPUs, `%s`" % (
+    lines = ["- " + ln for ln in runner_lines(st)]
+    lines += ["- kernel `%s`, %s, %s CPUs, `%s`" % (
         env["kernel"], env["cpu_model"], env["nproc"], env["fio_version"])]
     for name, e in (env.get("engines") or {}).items():
         # A label (a git ref and commit) says what a build is; its path
@@ -443,6 +503,7 @@ def print_plan(args, configs, cells, floors):
                 fio_cmd(args, fake, cell, cfg)[1:])))
     if floors is not None:
         for f in floors:
-            print("floor %s %s vs %s: %s %s %.3f" % (
-                f["cell"], f["config"], f["vs"], f["metric"], f["kind"],
-                f["floor"]))
+            print("floor %s %s %s %s%s" % (
+                f["cell"], f["config"], "vs " + f["vs"] if f["vs"] else
+                "counted:", rep.floor_text(f), " (another runner class: "
+                "not judged here)" if f.get("elsewhere") else ""))

@@ -5,8 +5,9 @@ import os
 import shutil
 import subprocess
 
-from .gate import (FAIL, IMPROVEMENT, INCONCLUSIVE, NO_CHANGE, PASS,
-                   REGRESSION, cov, median, ratio)
+from .gate import (COUNT_FLOORS, FAIL, IMPROVEMENT, INCONCLUSIVE,
+                   NO_CHANGE, OTHER_CLASS, PASS, REGRESSION, cov, median,
+                   ratio)
 from .plan import base_cell, parse_cell_key
 
 # Pseudo-configuration name of fio's t/io_uring -a1 runs (raw aio ceiling).
@@ -221,15 +222,38 @@ def md_table(summary, cells, configs):
 
 # ---- gate tables ----
 
-def _floor_text(g):
+def floor_text(g):
+    if g["kind"] == "ceiling":
+        return "%s per request <= %.4g" % (COUNT_FLOORS[g["metric"]],
+                                           g["floor"])
     op = ">=" if g["kind"] == "min" else "<="
     return "%s %s %.2f" % (g["metric"], op, g["floor"])
 
 
 def _vs_text(g):
+    if g["kind"] == "ceiling":
+        return "(exact count)"
     if g["ref_cell"] != g["cell"]:
         return "%s (1 file)" % g["ref_config"]
     return g["ref_config"]
+
+
+def _gate_figures(g):
+    """(value, interval, n) columns of a floor: a timed floor's ratio of
+    medians, its interval and rounds; a count floor's worst repeat, the
+    repeats' range and their number."""
+    if g["kind"] == "ceiling":
+        return (f_num(g["ratio"], "%.4g"),
+                "-" if g["lo"] is None else "%.4g..%.4g" % (g["lo"],
+                                                           g["hi"]),
+                "%d rep" % g["n"])
+    return (f_num(g["ratio"], "%.3f"),
+            "-" if g["lo"] is None else "%.3f..%.3f" % (g["lo"], g["hi"]),
+            str(g["n"]))
+
+
+def _gate_verdict(g):
+    return g["verdict"] + (" (%s)" % g["reason"] if g["reason"] else "")
 
 
 def gate_text(results):
@@ -237,13 +261,10 @@ def gate_text(results):
             "rounds", "CoV s/r", "verdict")
     rows = []
     for g in results:
-        rows.append((
-            g["cell"], g["config"], _vs_text(g), _floor_text(g),
-            f_num(g["ratio"], "%.3f"),
-            "-" if g["lo"] is None else "%.3f..%.3f" % (g["lo"], g["hi"]),
-            str(g["n"]),
+        rows.append((g["cell"], g["config"], _vs_text(g), floor_text(g)) +
+                    _gate_figures(g) + (
             "%s/%s" % (f_pct(g["cov_subject"]), f_pct(g["cov_ref"])),
-            g["verdict"] + (" (%s)" % g["reason"] if g["reason"] else "")))
+            _gate_verdict(g)))
     w = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
          for i, h in enumerate(head)]
     lines = ["  ".join(h.ljust(w[i]) for i, h in enumerate(head)).rstrip()]
@@ -255,32 +276,32 @@ def gate_text(results):
 
 def gate_banner(results):
     n = {v: sum(1 for g in results if g["verdict"] == v)
-         for v in (PASS, FAIL, INCONCLUSIVE)}
+         for v in (PASS, FAIL, INCONCLUSIVE, OTHER_CLASS)}
     if n[FAIL]:
         word = "GATE FAILED"
     elif n[INCONCLUSIVE]:
         word = "GATE INCONCLUSIVE"
     else:
         word = "GATE PASSED"
-    return "%s: %d pass, %d fail, %d inconclusive" % (
-        word, n[PASS], n[FAIL], n[INCONCLUSIVE])
+    return "%s: %d pass, %d fail, %d inconclusive%s" % (
+        word, n[PASS], n[FAIL], n[INCONCLUSIVE],
+        ", %d of another runner class" % n[OTHER_CLASS]
+        if n[OTHER_CLASS] else "")
 
 
 def gate_md(results):
-    icon = {PASS: "PASS", FAIL: "**FAIL**", INCONCLUSIVE: "**INCONCLUSIVE**"}
+    icon = {PASS: "PASS", FAIL: "**FAIL**", INCONCLUSIVE: "**INCONCLUSIVE**",
+            OTHER_CLASS: "other runner class"}
     out = ["| cell | subject | vs | floor | median ratio | interval "
            "| rounds | CoV subj/ref | verdict |",
            "|---|---|---|---|---:|---:|---:|---:|---|"]
     for g in results:
-        out.append("| `%s` | %s | %s | %s | %s | %s | %d | %s/%s | %s%s |"
-                   % (
-            g["cell"], g["config"], _vs_text(g), _floor_text(g),
-            f_num(g["ratio"], "%.3f"),
-            "-" if g["lo"] is None else "%.3f..%.3f" % (g["lo"], g["hi"]),
-            g["n"],
-            f_pct(g["cov_subject"]), f_pct(g["cov_ref"]),
-            icon[g["verdict"]],
-            " (%s)" % g["reason"] if g["reason"] else ""))
+        out.append("| `%s` | %s | %s | %s | %s | %s | %s | %s/%s | %s%s |"
+                   % ((g["cell"], g["config"], _vs_text(g), floor_text(g))
+                      + _gate_figures(g) + (
+                          f_pct(g["cov_subject"]), f_pct(g["cov_ref"]),
+                          icon[g["verdict"]],
+                          " (%s)" % g["reason"] if g["reason"] else "")))
     return "\n".join(out) + "\n"
 
 
@@ -449,17 +470,24 @@ def verdict_banner(results, what="A/B"):
 # ---- JUnit XML ----
 
 def _floor_case(g):
-    name = "%s vs %s %s" % (g["config"], _vs_text(g), _floor_text(g))
-    msg = "%s: ratio of medians %s (floor %s %.3f), %.3g%% interval of " \
-        "the per-round ratio %s over %d round(s), CoV %s/%s%s" % (
-                     g["verdict"], f_num(g["ratio"], "%.3f"),
-                     ">=" if g["kind"] == "min" else "<=", g["floor"],
-                     100 * (g.get("level") or 0.9),
-                     "-" if g["lo"] is None else "%.3f..%.3f" % (g["lo"],
-                                                                  g["hi"]),
-                     g["n"],
-                     f_pct(g["cov_subject"]), f_pct(g["cov_ref"]),
-                     " (%s)" % g["reason"] if g["reason"] else "")
+    name = "%s vs %s %s" % (g["config"], _vs_text(g), floor_text(g))
+    if g["verdict"] == OTHER_CLASS:
+        msg = "%s: %s" % (g["verdict"], g["reason"])
+    elif g["kind"] == "ceiling":
+        msg = "%s: %s per request in %d repeat(s): %s (ceiling %.4g)%s" % (
+            g["verdict"], COUNT_FLOORS[g["metric"]], g["n"],
+            ", ".join("%.4g" % v for v in g.get("values") or ()) or "-",
+            g["floor"], " (%s)" % g["reason"] if g["reason"] else "")
+    else:
+        msg = "%s: ratio of medians %s (floor %s %.3f), %.3g%% interval " \
+            "of the per-round ratio %s over %d round(s), CoV %s/%s%s" % (
+                g["verdict"], f_num(g["ratio"], "%.3f"),
+                ">=" if g["kind"] == "min" else "<=", g["floor"],
+                100 * (g.get("level") or 0.9),
+                "-" if g["lo"] is None else "%.3f..%.3f" % (g["lo"],
+                                                             g["hi"]),
+                g["n"], f_pct(g["cov_subject"]), f_pct(g["cov_ref"]),
+                " (%s)" % g["reason"] if g["reason"] else "")
     return "gate." + g["cell"], name, g["verdict"], msg
 
 
@@ -511,7 +539,7 @@ def junit_xml(groups, failures=(), strict=False, suite="libaioring-perf",
                                   type=verdict.replace(" ", "_"))
                 f.text = msg
                 cnt["failures"] += 1
-            elif verdict == INCONCLUSIVE:
+            elif verdict in (INCONCLUSIVE, OTHER_CLASS):
                 ET.SubElement(tc, "skipped", message=msg)
                 cnt["skipped"] += 1
             so = ET.SubElement(tc, "system-out")
@@ -759,9 +787,10 @@ def bmf_doc(summary, cells, configs, count_rows=None):
     return doc
 
 
-def gab_docs(bmf):
+def gab_docs(bmf, runner=None):
     """github-action-benchmark's two custom formats from a BMF doc:
-    (customBiggerIsBetter entries, customSmallerIsBetter entries)."""
+    (customBiggerIsBetter entries, customSmallerIsBetter entries); each
+    entry's "extra" names the @runner class it was measured on."""
     units = {"throughput": "IOPS", "latency": "ns p99",
              "cpu-us-per-io": "us CPU/IO"}
     bigger, smaller = [], []
@@ -773,5 +802,7 @@ def gab_docs(bmf):
             if "lower_value" in slot:
                 e["range"] = "%.6g..%.6g" % (slot["lower_value"],
                                              slot["upper_value"])
+            if runner:
+                e["extra"] = "runner class: " + runner
             (bigger if measure == "throughput" else smaller).append(e)
     return bigger, smaller

@@ -18,6 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from . import machine
 from .plan import (BATCH, READ_RW, WRITE_RW, balanced_order, cell_configs,
                    corun_applies, corun_cmd, fio_cmd, is_external,
                    parse_cell_key, round_order)
@@ -524,21 +525,17 @@ def parse_tio(text, drop_first):
 # ---- environment ----
 
 def environment(args, fio_version, tio):
-    cpu = None
-    try:
-        with open("/proc/cpuinfo") as f:
-            for ln in f:
-                if ln.startswith("model name"):
-                    cpu = ln.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    """The machine, fio and builds of a run; "runner" is its runner class
+    (machine.py: what its figures hold on), None through --client, whose
+    hosts' class is not measured here."""
+    runner = machine.runner_class()
     env = {
         "date_utc": datetime.datetime.now(datetime.timezone.utc)
         .strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "kernel": platform.release(),
-        "cpu_model": cpu,
-        "nproc": os.cpu_count(),
+        "runner": None if getattr(args, "clients", None) else runner,
+        "kernel": runner["kernel"],
+        "cpu_model": runner["cpu_model"],
+        "nproc": runner["vcpus"],
         "cpus_allowed": len(os.sched_getaffinity(0)),
         "loadavg_start": os.getloadavg(),
         "fio": args.fio, "fio_version": fio_version,

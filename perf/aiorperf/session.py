@@ -17,7 +17,9 @@ import signal
 import sys
 import time
 
-from .gate import needed_runs, normalize_floors
+from .gate import (RECORD_CMD, judged_here, needed_runs, normalize_floors,
+                   place_floors)
+from . import machine
 from . import counts as cnt
 from . import history as hist
 from .outputs import error_outputs, print_plan, write_outputs
@@ -78,6 +80,7 @@ def setup(args):
                             args.engines)
     cells = build_cells(args)
     floors = None
+    args.gate_counter = None
     if args.gate:
         floors, cells, configs = gate_floors(args, cells, configs)
     if (args.save_baseline or args.against_baseline) and \
@@ -130,6 +133,7 @@ def gate_floors(args, cells, configs):
             floors = normalize_floors(json.load(f))
     except (OSError, ValueError) as e:
         raise SetupError("--gate %s: %s" % (args.gate, e))
+    floors = place_here(args, floors)
     if not args.gate_all:
         # The floors of the cells asked for (a files cell's floor
         # needs its 1-file cell too, which the run has).
@@ -140,7 +144,7 @@ def gate_floors(args, cells, configs):
                    % (len(mine), len(floors) - len(mine)))
         floors = mine
     extra_cells, extra_cfgs = [], []
-    for cell, cfg in needed_runs(floors):
+    for cell, cfg in needed_runs(judged_here(floors)):
         if cell not in cells:
             extra_cells.append(cell)
         if cfg not in configs and cfg not in extra_cfgs:
@@ -153,6 +157,36 @@ def gate_floors(args, cells, configs):
         notice("gate adds configs: %s" % ", ".join(extra_cfgs))
         configs = parse_configs(configs + extra_cfgs, args.engines)
     return floors, cells, configs
+
+
+def place_here(args, floors):
+    """The floors marked for this runner class (gate.place_floors), and
+    what the run says about it: the class, and the floors of other
+    classes that do not judge here."""
+    # Through --client the hosts run fio, and their class is not
+    # measured: only the portable floors judge there.
+    runner = None if args.hosts else machine.runner_class()
+    fio_version = cmd_out([args.fio, "--version"])
+    floors = place_floors(floors, runner, fio_version, args.gate)
+    if runner:
+        notice("runner class: %s" % machine.label(runner))
+    classes = {f["class_index"] for f in floors if "class_index" in f}
+    mine = {f["class_index"] for f in floors
+            if "class_index" in f and not f["elsewhere"]}
+    if classes and not mine:
+        msg = ("gate: %s has floors of %d other runner class(es), none of "
+               "this one; only its portable floors judge here. Record "
+               "this class's: %s" % (args.gate, len(classes),
+                                     RECORD_CMD % args.gate))
+        notice(msg)
+        args.setup_notes.append(msg)
+    # Count floors are counted after the timed rounds, by strace.
+    if any(f["kind"] == "ceiling" for f in judged_here(floors)) \
+            and not args.hosts and not args.dry_run:
+        args.gate_counter = cnt.Counter(kinds=("syscalls",),
+                                        ios=args.count_ios,
+                                        reps=args.count_reps)
+    return floors
 
 
 def engine_paths(args, configs):
@@ -200,6 +234,9 @@ def load_baseline(args, configs, fio_version):
     if not args.ignore_runner_class and not args.dry_run:
         hist.check_runner_class(environment(args, fio_version, None),
                                 bdoc, args.against_baseline)
+    if not args.ignore_run_mode:
+        hist.check_run_mode(planned_mode(args, configs), bdoc,
+                            args.against_baseline)
     if not hist.baseline_pairs(configs, bdoc.get("configs", [])):
         raise SetupError(
             "baseline %r has no engine build config matching this "
@@ -208,6 +245,16 @@ def load_baseline(args, configs, fio_version):
                     hist.external_configs(configs)), ", ".join(
                     hist.external_configs(bdoc.get("configs", [])))))
     return bdoc
+
+
+def planned_mode(args, configs):
+    """"co-run" when this run's builds will share one CPU (an A/B of
+    builds with --co-run auto on the RAM-backed target: run.run_all),
+    else "solo"."""
+    _, heads = ab_roles(configs, args.engines)
+    ram = not args.target and getattr(args, "preset", None) != "disk"
+    return ("co-run" if heads and getattr(args, "co_run", "off") == "auto"
+            and ram and not args.hosts else "solo")
 
 
 def new_state(args, t0, cells, configs, floors, bdoc):
@@ -259,6 +306,8 @@ def measure(st, fio_version, engine_paths):
         if args.counter:
             base, heads = ab_roles(st.configs, args.engines)
             st.count_rows = cnt.run_counts(st, base, heads, args.counter)
+        if args.gate_counter:
+            st.gate_count_rows = gate_counts(st)
     except SetupError as e:
         print("compare: error: %s" % e, file=sys.stderr)
         rc = EXIT_SETUP
@@ -277,6 +326,18 @@ def measure(st, fio_version, engine_paths):
         # t/io_uring was built): the writers still need it.
         st.env = environment(args, fio_version, tio)
     return rc
+
+
+def gate_counts(st):
+    """The exact counts the gate's count floors judge: each subject in
+    each of their cells."""
+    rows = []
+    ceil = [f for f in judged_here(st.floors) if f["kind"] == "ceiling"]
+    for cfg in dict.fromkeys(f["config"] for f in ceil):
+        cells = list(dict.fromkeys(f["cell"] for f in ceil
+                                   if f["config"] == cfg))
+        rows += cnt.run_counts(st, cfg, [], st.args.gate_counter, cells)
+    return rows
 
 
 def note_baseline_settings(st):

@@ -56,6 +56,8 @@ class RunState:
     """What the round plan did: dropped rounds, looks (run.Rounds.log)."""
     count_rows: list = None
     """Exact counts per request and repeat (counts.run_counts), or None."""
+    gate_count_rows: list = None
+    """The counts a gate's count floors judge (session.gate_counts)."""
     interrupted: bool = False
     """SIGINT or SIGTERM stopped the measuring."""
     setup_error: str = None

@@ -13,7 +13,7 @@ import time
 
 from .gate import (FAIL, INCONCLUSIVE, REGRESSION, evaluate_ab,
                    evaluate_baseline, evaluate_counts, evaluate_gate,
-                   verdicts_exit_code)
+                   judged_here, verdicts_exit_code)
 from . import counts as cnt
 from . import history as hist
 from .plan import config_engine, named_engines
@@ -52,9 +52,10 @@ def judge(st):
     args = st.args
     smp = st.samples
     prim = [s for s in smp if rep.host_of(s) in rep.PRIMARY_HOSTS]
-    if st.floors is not None and prim:
+    if st.floors is not None and (prim or st.gate_count_rows):
         st.gate = evaluate_gate(st.floors, prim, LOOK_LEVEL
-                                if args.budget else DEFAULT_LEVEL)
+                                if args.budget else DEFAULT_LEVEL,
+                                st.gate_count_rows)
     base, heads = ab_roles(st.configs, args.engines)
     if base and heads and smp:
         st.ab = []
@@ -107,7 +108,10 @@ def rounds_of(st):
                                args.thresholds, level=LOOK_LEVEL,
                                sequential=True)
         if st_.floors is not None:
-            res += evaluate_gate(st_.floors, prim, LOOK_LEVEL)
+            # Counts are taken after the rounds, and other classes'
+            # floors do not judge: neither can stop them.
+            res += evaluate_gate(judged_here(st_.floors, timed_only=True),
+                                 prim, LOOK_LEVEL)
         return bool(res) and all(r["verdict"] != INCONCLUSIVE for r in res)
     r = Rounds(fixed=args.rounds, budget=args.budget, judged=judged,
                balanced=bool(judged), decide=decide,

@@ -24,8 +24,14 @@ from aiorperf import cli, history  # noqa: E402
 
 CELL = "randread/4k/qd32/j1"
 CELL1 = "randread/4k/qd1/j1"
-ENV = {"cpu_model": "Test CPU", "kernel": "6.1.0", "fio_version":
-       "fio-3.33", "nproc": 2}
+RUNNER = {"cpu_model": "Test CPU", "vcpus": 2, "kernel": "6.1.0-v1",
+          "virtualization": "KVM", "syscall_ns": 950.0}
+ENV = {"cpu_model": "Test CPU", "kernel": "6.1.0-v1", "fio_version":
+       "fio-3.33", "nproc": 2, "runner": RUNNER}
+# The same CPU string and kernel series, a newer guest build whose system
+# calls cost a quarter as much: another class.
+ENV_B = dict(ENV, kernel="6.1.0-v2", runner=dict(
+    RUNNER, kernel="6.1.0-v2", syscall_ns=215.0))
 
 
 def doc(ratios, date, git, cells=(CELL,), configs=("aioring", "libaio"),
@@ -58,7 +64,7 @@ class Baselines(unittest.TestCase):
             self.assertEqual(path, os.path.join(d, "main.json"))
             back = history.load_baseline("main", d)
             self.assertEqual(back["samples"], dd["samples"])
-            self.assertEqual(back["runner_class"], ENV)
+            self.assertEqual(back["runner_class"], RUNNER)
             self.assertEqual(back["baseline"]["name"], "main")
             self.assertEqual(history.list_baselines(d), ["main"])
 
@@ -75,13 +81,59 @@ class Baselines(unittest.TestCase):
             history.save_baseline(doc([1.2] * 3, "x", "v1"), "main", d)
             b = history.load_baseline("main", d)
             history.check_runner_class(dict(ENV), b, "main")   # same: ok
-            other = dict(ENV, kernel="6.18.0", nproc=8)
+            # The probe's run-to-run noise is no new class.
+            history.check_runner_class(dict(ENV, runner=dict(
+                RUNNER, syscall_ns=990.0)), b, "main")
             with self.assertRaises(history.BaselineError) as cm:
-                history.check_runner_class(other, b, "main")
+                history.check_runner_class(ENV_B, b, "main")
             msg = str(cm.exception)
-            self.assertIn("kernel '6.18.0' (baseline '6.1.0')", msg)
-            self.assertIn("nproc 8 (baseline 2)", msg)
+            self.assertIn("kernel '6.1.0-v2' here, '6.1.0-v1' in the "
+                          "baseline", msg)
+            self.assertIn("one system call 215 ns here, 950 ns in the "
+                          "baseline", msg)
+            self.assertIn("--ignore-runner-class", msg)
             self.assertNotIn("cpu_model", msg)
+
+    def test_same_kernel_name_other_syscall_cost_is_another_class(self):
+        with tempfile.TemporaryDirectory() as d:
+            history.save_baseline(doc([1.2] * 3, "x", "v1"), "main", d)
+            b = history.load_baseline("main", d)
+            with self.assertRaises(history.BaselineError) as cm:
+                history.check_runner_class(dict(ENV, runner=dict(
+                    RUNNER, syscall_ns=400.0)), b, "main")
+            self.assertIn("one system call 400 ns here, 950 ns", str(
+                cm.exception))
+
+    def test_another_fio_is_refused(self):
+        with tempfile.TemporaryDirectory() as d:
+            history.save_baseline(doc([1.2] * 3, "x", "v1"), "main", d)
+            b = history.load_baseline("main", d)
+            with self.assertRaises(history.BaselineError) as cm:
+                history.check_runner_class(dict(ENV, fio_version="fio-3.36"),
+                                           b, "main")
+            self.assertIn("fio fio-3.36 here, fio-3.33 in the baseline",
+                          str(cm.exception))
+
+    def test_a_baseline_from_before_runner_classes_is_another_class(self):
+        old = dict(doc([1.2] * 3, "x", "v1"))
+        old["env"] = {k: v for k, v in old["env"].items() if k != "runner"}
+        with self.assertRaises(history.BaselineError) as cm:
+            history.check_runner_class(ENV, old, "main")
+        self.assertIn("virtualization 'KVM' here, ? in the baseline",
+                      str(cm.exception))
+
+    def test_co_run_against_solo_is_refused_both_ways(self):
+        solo = doc([1.2] * 3, "x", "v1")
+        corun = doc([1.2] * 3, "x", "v1")
+        for s in corun["samples"]:
+            s["corun"] = True
+        history.check_run_mode("solo", solo, "main")
+        history.check_run_mode("co-run", corun, "main")
+        for mode, b in (("co-run", solo), ("solo", corun)):
+            with self.assertRaises(history.BaselineError) as cm:
+                history.check_run_mode(mode, b, "main")
+            self.assertIn("--ignore-run-mode", str(cm.exception))
+            self.assertIn("do not compare", str(cm.exception))
 
     def test_a_run_without_libaio_cannot_be_a_baseline(self):
         with tempfile.TemporaryDirectory() as d:
@@ -154,17 +206,48 @@ class History(unittest.TestCase):
 
     def test_two_runner_classes_are_two_series_in_their_own_colours(self):
         with tempfile.TemporaryDirectory() as d:
-            other = dict(ENV, cpu_model="Other CPU", nproc=4)
-            write(d, "a", doc([1.2, 1.2, 1.2], "2026-01-01T00:00:00Z", "v1"))
-            write(d, "b", doc([2.0, 2.0, 2.0], "2026-01-02T00:00:00Z", "v2",
-                              env=other))
-            write(d, "c", doc([1.2, 1.2, 1.2], "2026-01-03T00:00:00Z", "v3"))
+            # The same CPU string and kernel series, another guest build:
+            # 4.1x libaio on one, 1.55x on the other.
+            write(d, "a", doc([4.1] * 3, "2026-01-01T00:00:00Z", "v1"))
+            write(d, "b", doc([1.55] * 3, "2026-01-02T00:00:00Z", "v2",
+                              env=ENV_B))
+            # The probe's noise (950 -> 960 ns) is the same class.
+            write(d, "c", doc([4.1] * 3, "2026-01-03T00:00:00Z", "v3",
+                              env=dict(ENV, runner=dict(
+                                  RUNNER, syscall_ns=960.0))))
             h = history.build_history([d])
             names = sorted(x["name"] for x in h["series"])
             self.assertEqual(len(names), 2, names)
             self.assertTrue(all(" @ " in n for n in names), names)
+            self.assertTrue(any("6.1.0-v2" in n and "215 ns" in n
+                                for n in names), names)
             # One class's series never takes the other's figure: no step.
             self.assertTrue(all(x["steps"] == [] for x in h["series"]))
+            (apart,) = h["apart"]
+            self.assertIn("kept apart", apart)
+            self.assertIn("2 run(s)", apart)
+            self.assertIn("1 run(s)", apart)
+            self.assertEqual([r["runner_class"]["kernel"] for r in h["runs"]],
+                             ["6.1.0-v1", "6.1.0-v2", "6.1.0-v1"])
+            # Told to, one line over both classes: then it is a step.
+            h = history.build_history([d], across=True)
+            (ser,) = h["series"]
+            self.assertEqual(ser["values"], [4.1, 1.55, 4.1])
+            self.assertIn("--across-runners", h["apart"][0])
+
+    def test_a_co_run_and_a_solo_run_are_two_series(self):
+        with tempfile.TemporaryDirectory() as d:
+            write(d, "a", doc([1.2] * 3, "2026-01-01T00:00:00Z", "v1"))
+            co = doc([1.0] * 3, "2026-01-02T00:00:00Z", "v2")
+            for smp in co["samples"]:
+                smp["corun"] = True
+            write(d, "b", co)
+            h = history.build_history([d])
+            names = sorted(x["name"] for x in h["series"])
+            self.assertEqual(len(names), 2, names)
+            self.assertTrue(any(n.endswith(", co-run") for n in names))
+            self.assertEqual([r["mode"] for r in h["runs"]],
+                             ["solo", "co-run"])
             self.assertNotIn("red", " ".join(history.SERIES_COLOURS))
             self.assertNotIn("#d62728", history.SERIES_COLOURS)
             self.assertEqual(len(set(history.SERIES_COLOURS)),

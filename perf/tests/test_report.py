@@ -161,6 +161,9 @@ def run_state(out, **kw):
                   "order": "rotating by round", "budget_s": None,
                   "aior_opt": []},
         env={"kernel": "6.1.0", "cpu_model": "a CPU", "nproc": 2,
+             "runner": {"cpu_model": "a CPU", "vcpus": 2,
+                        "kernel": "6.1.0-v1", "virtualization": "PVM",
+                        "syscall_ns": 950.0},
              "fio_version": "fio-3.33", "git_describe": "v0-1-gabc",
              "loadavg_start": (0.5, 0.25, 0.0), "engines": {
                  "base": {"path": "/bin/true", "sha256": "ab" * 32}}},
@@ -193,6 +196,7 @@ class Outputs(unittest.TestCase):
         st, files, printed = self.write()
         self.assertEqual(sorted(files), sorted([
             "results.json", "table.txt", "summary.md", "junit.xml",
+            "testbed.txt",
             "bmf.json", "benchmark-bigger.json", "benchmark-smaller.json",
             "ratios.dat", "ratios.gp", "ab.dat", "ab.gp", "step.md"]))
         md = files["summary.md"]
@@ -207,8 +211,17 @@ class Outputs(unittest.TestCase):
         self.assertEqual(files["step.md"], md + "\n")
         self.assertIn("REGRESSION", files["table.txt"])
         self.assertIn("results: %s" % st.out, printed)
+        # Every output names the machine the figures came from.
+        runner = "a x2, 6.1.0-v1, PVM, syscall 950 ns"
+        self.assertIn("- runner class: %s; fio-3.33" % runner, md)
+        self.assertIn("runner class: %s" % runner, files["table.txt"])
+        self.assertEqual(files["testbed.txt"], "a-cpu-x2-6.1.0-v1-pvm\n")
+        for e in json.loads(files["benchmark-bigger.json"]):
+            self.assertEqual(e["extra"], "runner class: " + runner)
         ET.fromstring(files["junit.xml"].encode())
         doc = json.loads(files["results.json"])
+        self.assertEqual(doc["runner_class"]["syscall_ns"], 950.0)
+        self.assertEqual(doc["runner_label"], runner)
         self.assertEqual(doc["ab_roles"], {"base": "base",
                                            "heads": ["head"]})
         self.assertEqual(doc["labels"], {"head": "main @ 1a2b3c"})

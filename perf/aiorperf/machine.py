@@ -1,0 +1,203 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The runner class: the kind of machine a figure came from.
+
+The engine's ratio to fio's libaio is mostly the system calls it saves,
+and what a saved call is worth depends on the machine: on two guest
+builds of one CPU model and kernel series, one getppid() cost 950 ns and
+215 ns, and the engine ran randread 4k QD32 at 4.1x and 1.55x libaio.
+So every figure names its machine, and a timed comparison or floor holds
+only on the class it was measured on:
+
+    cpu_model       /proc/cpuinfo's model name
+    vcpus           CPUs online
+    kernel          the kernel release, build suffix and all (uname -r)
+    virtualization  the hypervisor the kernel detected, and a container
+    syscall_ns      one getppid(), measured (syscall_cost.c, best of 7
+                    batches of 100000, median of 3 runs, pinned)
+
+Two classes are the same when the first four are equal and the system
+call costs within SYSCALL_TOLERANCE of each other (a kernel of the same
+name with other mitigations is another class; run-to-run noise of the
+measurement, a few percent, is not).  fio's version is no part of the
+class; comparisons that need the same fio say so themselves.
+
+This module touches the machine (it runs a compiler and the probe);
+same_class, differences and label are pure.
+"""
+
+import hashlib
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+
+IDENTITY_KEYS = ("cpu_model", "vcpus", "kernel", "virtualization")
+CLASS_KEYS = IDENTITY_KEYS + ("syscall_ns",)
+# Syscall costs further apart than this factor are two classes.
+SYSCALL_TOLERANCE = 1.3
+_PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                      "syscall_cost.c")
+_RUNS = 3
+
+_cached = None
+
+
+# ---- reading the machine ----
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for ln in f:
+                if ln.startswith("model name"):
+                    return ln.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def virtualization():
+    """"PVM", "KVM, container docker", "none" ...: the hypervisor the
+    kernel detected (its boot log, /sys/hypervisor), else "unknown
+    hypervisor" when the CPU flags one; then a container, if any."""
+    hv = None
+    try:
+        out = subprocess.run(["dmesg"], capture_output=True, text=True,
+                             timeout=10).stdout
+        m = re.search(r"Hypervisor detected: (\S+)", out)
+        hv = m.group(1) if m else None
+    except (OSError, subprocess.SubprocessError):
+        pass
+    if not hv:
+        try:
+            with open("/sys/hypervisor/type") as f:
+                hv = f.read().strip() or None
+        except OSError:
+            pass
+    if not hv:
+        try:
+            with open("/proc/cpuinfo") as f:
+                flagged = any(ln.startswith("flags") and " hypervisor"
+                              in ln for ln in f)
+        except OSError:
+            flagged = False
+        hv = "unknown hypervisor" if flagged else "none"
+    ctr = None
+    if shutil.which("systemd-detect-virt"):
+        p = subprocess.run(["systemd-detect-virt", "--container"],
+                           capture_output=True, text=True, timeout=10)
+        if p.returncode == 0 and p.stdout.strip() not in ("", "none"):
+            ctr = p.stdout.strip()
+    return hv + (", container " + ctr if ctr else "")
+
+
+def _probe_binary():
+    """The probe compiled once per source into the cache; None with the
+    reason when there is no C compiler."""
+    cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
+    if not cc:
+        return None, "no C compiler (cc) to build the probe"
+    with open(_PROBE, "rb") as f:
+        tag = hashlib.sha256(f.read()).hexdigest()[:12]
+    cache = os.path.join(os.environ.get("AIOR_CACHE", os.path.expanduser(
+        "~/.cache/libaioring")), "syscall-cost")
+    exe = os.path.join(cache, "syscall-cost-" + tag)
+    if not os.path.exists(exe):
+        os.makedirs(cache, exist_ok=True)
+        tmp = "%s.%d" % (exe, os.getpid())
+        p = subprocess.run([cc, "-O2", "-o", tmp, _PROBE],
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            return None, "the probe did not build: %s" % (
+                p.stderr.strip()[-200:])
+        os.replace(tmp, exe)
+    return exe, None
+
+
+def syscall_cost():
+    """{"syscall_ns": median, "syscall_ns_runs": [...]}, or
+    {"syscall_ns": None, "syscall_ns_why": reason}."""
+    exe, why = _probe_binary()
+    if not exe:
+        return {"syscall_ns": None, "syscall_ns_why": why}
+    cpu = max(os.sched_getaffinity(0))
+    runs = []
+    for _ in range(_RUNS):
+        p = subprocess.run([exe], capture_output=True, text=True,
+                           timeout=60,
+                           preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
+        try:
+            runs.append(float(p.stdout))
+        except ValueError:
+            return {"syscall_ns": None, "syscall_ns_why":
+                    "the probe printed %r" % p.stdout[:80]}
+    return {"syscall_ns": round(statistics.median(runs), 1),
+            "syscall_ns_runs": runs}
+
+
+def runner_class():
+    """This machine's class (measured once per process)."""
+    global _cached
+    if _cached is None:
+        rc = {"cpu_model": cpu_model(), "vcpus": os.cpu_count(),
+              "kernel": platform.release(),
+              "virtualization": virtualization()}
+        rc.update(syscall_cost())
+        _cached = rc
+    return dict(_cached)
+
+
+# ---- comparing classes (pure) ----
+
+def differences(a, b, a_name="here", b_name="there"):
+    """What makes classes @a and @b two classes: a list of phrases, empty
+    when they are one.  A class recorded before classes were (None, or
+    without a key) differs by "not recorded"."""
+    if not a or not b:
+        return ["the runner class was not recorded %s" % (
+            a_name if not a else b_name)]
+    out = []
+    for k in IDENTITY_KEYS:
+        if a.get(k) != b.get(k):
+            out.append("%s %s %s, %s %s" % (k, _v(a.get(k)), a_name,
+                                          _v(b.get(k)), b_name))
+    x, y = a.get("syscall_ns"), b.get("syscall_ns")
+    if x and y and max(x, y) / min(x, y) > SYSCALL_TOLERANCE:
+        out.append("one system call %.0f ns %s, %.0f ns %s" % (
+            x, a_name, y, b_name))
+    return out
+
+
+def same_class(a, b):
+    return not differences(a, b)
+
+
+def _v(v):
+    return "?" if v is None else repr(v) if isinstance(v, str) else str(v)
+
+
+def label(rc):
+    """"AMD EPYC x2, 6.18.44-fc-v1272, PVM, syscall 950 ns"."""
+    if not rc:
+        return "runner class not recorded"
+    cpu = re.sub(r"\s+", " ", re.sub(r"\(R\)|\(TM\)|\bCPU\b|Processor|"
+                                      r"\d+-Core", "", rc.get("cpu_model")
+                                      or "?")).strip()
+    ns = rc.get("syscall_ns")
+    return "%s x%s, %s, %s, syscall %s" % (
+        cpu, rc.get("vcpus", "?"), rc.get("kernel") or "?",
+        rc.get("virtualization") or "?",
+        "%.0f ns" % ns if ns else "not measured")
+
+
+def slug(rc):
+    """A name for dashboards' machine (Bencher's testbed): lower case,
+    digits and '-' only."""
+    if not rc:
+        return "unknown-runner"
+    parts = [rc.get("cpu_model") or "cpu", "x%s" % rc.get("vcpus"),
+             rc.get("kernel") or "kernel",
+             (rc.get("virtualization") or "").split(",")[0]]
+    s = re.sub(r"[^a-z0-9.]+", "-", " ".join(parts).lower())
+    return re.sub(r"-+", "-", s).strip("-")
