@@ -123,6 +123,13 @@ def run_class(docs):
     return rc, fio0
 
 
+def cell_mode(doc, cell, config):
+    """"co-run" when @config co-ran in @cell of the run, else "solo"."""
+    return "co-run" if any(s.get("corun") for s in doc.get("samples", ())
+                           if s.get("cell") == cell
+                           and s.get("config") == config) else "solo"
+
+
 def worst_floor(fl, m, margin):
     """A floor the worst run clears by @margin."""
     if fl["kind"] == "min":
@@ -165,7 +172,13 @@ def record(path, results, margin, argv):
                 continue
             new = {k: v for k, v in one.items()
                    if k not in ("min_ratio", "max_ratio", "measured",
-                                "basis")}
+                                "basis", "run_mode")}
+            modes = {cell_mode(d, cell, fl["config"]) for _, d in docs}
+            if len(modes) > 1:
+                raise ValueError("%s: the runs mix co-runs and solo runs "
+                                 "of it: record from runs of one mode"
+                                 % cell)
+            new["run_mode"] = modes.pop()
             new["%s_ratio" % fl["kind"]] = worst_floor(fl, m, margin)
             new["measured"] = m
             new["basis"] = ("worst of %d run(s) %.3f, %s %.0f%%" % (

@@ -75,7 +75,7 @@ from . import history as hist
 from .outputs import error_outputs
 from .plan import (DEFAULT_CONFIGS, FULL, QUICK_CELLS, build_cells,
                    fio_cmd, named_engines, parse_configs,
-                   parse_engine_specs)
+                   parse_engine_specs, validate_cell)
 from . import session
 from .stats import LOOKS
 from .util import (REPO, SetupError, csv_list, fmt_secs, notice,
@@ -88,7 +88,7 @@ AB_BUDGET = 300.0       # default --budget of an A/B of builds, seconds
 # --quick: more, shorter rounds than the default, in about the same time:
 # a floor's interval narrows with the number of rounds, not their length.
 QUICK_ROUNDS = 6
-SUBCOMMANDS = ("run", "history", "baseline", "error")
+SUBCOMMANDS = ("run", "history", "baseline", "error", "corun-check")
 
 # Re-exported for callers of the old single-file module.
 __all__ = ["main", "parse_args", "build_cells", "fio_cmd", "parse_configs",
@@ -201,8 +201,8 @@ def add_round_args(g):
                         "of this process's set when it has more CPUs than "
                         "a cell has jobs (less migration noise; the other "
                         "CPUs keep fio's helper threads and the rest)")
-    g.add_argument("--co-run", dest="co_run", choices=["auto", "off"],
-                   default="auto",
+    g.add_argument("--co-run", dest="co_run",
+                   choices=["auto", "off", "anchors"], default="auto",
                    help="auto (default): in an A/B of builds on the "
                         "RAM-backed target, run the builds of each one-job "
                         "cell together in one fio, a job each, all on one "
@@ -210,7 +210,11 @@ def add_round_args(g):
                         "alike: the per-round ratio of identical builds "
                         "spreads 1-3%% instead of 14-23%% on a shared "
                         "2-vCPU VM.  IOPS and CPU per I/O are judged, p99 "
-                        "is not.  off: one build at a time (p99 judged)")
+                        "is not.  anchors: every configuration of such a "
+                        "cell, the built-in engines too, in one fio (the CI "
+                        "gate: its co-run ratios lie inside the solo ones' "
+                        "intervals, `compare.py corun-check`).  off: one "
+                        "configuration at a time (p99 judged)")
     g.add_argument("--runtime", type=float, default=None,
                    help="seconds per run (default 5; 1 with --quick or "
                         "--budget, an A/B's default)")
@@ -493,6 +497,8 @@ def main(argv=None):
             return baseline_main(rest)
         if cmd == "error":
             return error_main(rest)
+        if cmd == "corun-check":
+            return corun_main(rest)
         argv = rest
     return run_main(argv)
 
@@ -517,6 +523,46 @@ def error_main(argv):
     args = p.parse_args(argv)
     error_outputs(args.out, args.reason, args.log)
     return EXIT_SETUP
+
+
+def corun_main(argv):
+    """compare.py corun-check: each cell both solo and co-run, and
+    whether the two ratios agree (corun_check.py); exit 1 when a cell's
+    do not."""
+    from . import corun_check
+    p = argparse.ArgumentParser(
+        prog="compare.py corun-check",
+        description=corun_check.__doc__.split("\n\n")[1].replace(
+            "\n", " ") + "  Other options are the run's (--engine, "
+        "--runtime, --target, ...).")
+    p.add_argument("--cells", type=csv_list, default=None,
+                   help="cell keys (default: --quick's)")
+    p.add_argument("--subject", default="aioring")
+    p.add_argument("--anchor", default="libaio")
+    p.add_argument("--rounds", type=int, default=12)
+    own, rest = p.parse_known_args(argv)
+    args = parse_args(["--quick"] + rest)
+    args.cells = own.cells or build_cells(args)
+    args.subject, args.anchor, args.rounds = own.subject, own.anchor, \
+        own.rounds
+    args.out = args.out or os.path.join("results", "corun-check")
+    try:
+        for c in args.cells:
+            validate_cell(c)
+        if own.rounds < 3:
+            raise SetupError("--rounds: 3 at least")
+        rows = corun_check.run_check(args)
+    except (SetupError, RuntimeError, ValueError) as e:
+        print("compare corun-check: error: %s" % e, file=sys.stderr)
+        return EXIT_SETUP
+    bad = [c for c, r in rows.items() if r["verdict"] != corun_check.AGREE]
+    if bad:
+        print("co-run and solo disagree (or too few rounds) in: %s: keep "
+              "them solo" % ", ".join(bad))
+        return EXIT_REGRESSION
+    print("co-run and solo agree in every cell: %s" % os.path.abspath(
+        args.out))
+    return EXIT_PASS
 
 
 def history_main(argv):

@@ -30,9 +30,12 @@ so the floors measured on one runner class live under "runner_classes":
     "runner_classes": [{"runner": {<machine.runner_class()>},
                         "fio_version": "fio-3.33", "recorded": {...},
                         "floors": {<cell>: <floor or list>, ...}}]
-and judge only on that class with that fio; elsewhere each is reported
-OTHER CLASS, with the command that records this class's own
-(perf/floors.py --record), never as a failure.
+and judge only on that class with that fio, in the run mode they were
+measured in ("run_mode": "solo", or "co-run": the engine and its anchors
+in one fio on one CPU); elsewhere each is reported OTHER CLASS, with the
+command that records this class's own (perf/floors.py --record), never
+as a failure.  "co_run_cells" lists the cells a gate co-runs (each shown
+to agree with solo runs by `compare.py corun-check`): see co_run_cells.
 """
 
 from .machine import differences
@@ -87,16 +90,37 @@ def normalize_floors(data):
                              "the floors were measured on)" % where)
         if not isinstance(rc.get("floors"), dict):
             raise ValueError("%s: needs a \"floors\" object" % where)
-        for f in _cell_floors(rc["floors"], where + ": "):
+        for f, raw in zip(_cell_floors(rc["floors"], where + ": "),
+                          _raw_floors(rc["floors"])):
             out.append(dict(f, runner=rc["runner"], class_index=i,
-                            fio_version=rc.get("fio_version")))
+                            fio_version=rc.get("fio_version"),
+                            run_mode=raw.get("run_mode", "solo")))
+    co_run_cells(data)
     return out
+
+
+def co_run_cells(data):
+    """The cells a floors file's gate co-runs with the anchors (its
+    "co_run_cells"); raises ValueError on a bad list."""
+    cells = data.get("co_run_cells", [])
+    if not isinstance(cells, list):
+        raise ValueError("\"co_run_cells\" must be a list of cell keys")
+    for c in cells:
+        parse_cell_key(c)
+    return list(cells)
+
+
+def _raw_floors(table):
+    """The floor objects of a cell table, in _cell_floors' order."""
+    return [f for cell, spec in table.items() if not cell.startswith("_")
+            for f in (spec if isinstance(spec, list) else [spec])]
 
 
 def _cell_floors(data, where):
     out = []
     for cell, spec in data.items():
-        if cell.startswith("_") or (not where and cell == "runner_classes"):
+        if cell.startswith("_") or (not where and cell in (
+                "runner_classes", "co_run_cells")):
             continue
         parse_cell_key(cell)
         specs = spec if isinstance(spec, list) else [spec]
@@ -154,10 +178,12 @@ def _ratio_floor(f, cell, where):
             "ref_config": ref_cfg}
 
 
-def place_floors(floors, runner, fio_version, gate_file="FLOORS.json"):
+def place_floors(floors, runner, fio_version, gate_file="FLOORS.json",
+                 corun=()):
     """Mark which floors judge here: the portable ones, and those of the
-    runner class @runner (with @fio_version); every other class's get
-    "elsewhere", the phrases saying how its class differs."""
+    runner class @runner (with @fio_version, and measured solo, or
+    co-run in the cells of @corun, as this run will); every other
+    class's get "elsewhere", the phrases saying how its class differs."""
     out = []
     for f in floors:
         if "runner" not in f:
@@ -167,6 +193,10 @@ def place_floors(floors, runner, fio_version, gate_file="FLOORS.json"):
         if f.get("fio_version") and fio_version != f["fio_version"]:
             diff.append("fio %s here, %s recorded" % (fio_version,
                                                       f["fio_version"]))
+        mode = "co-run" if f["cell"] in corun else "solo"
+        if f.get("run_mode", "solo") != mode:
+            diff.append("a %s run here, %s recorded" % (mode,
+                                                       f["run_mode"]))
         out.append(dict(f, elsewhere=diff or None,
                         record_cmd=RECORD_CMD % gate_file if diff else None))
     return out
@@ -306,6 +336,11 @@ def evaluate_gate(floors, samples, level=DEFAULT_LEVEL, count_rows=None):
             ref = _values_by_round(samples, f["ref_cell"], f["ref_config"],
                                    key)
             verdict, d = judge(f, subj, ref, level)
+            if key.startswith("lat_") and corun_in(samples, f["cell"],
+                                                   f["config"]):
+                verdict, d = INCONCLUSIVE, dict(d, reason=(
+                    "latency is not judged in a co-run: each one's "
+                    "requests wait out the others' time slices"))
         results.append(dict(f, verdict=verdict, **d))
     return results
 

@@ -489,6 +489,10 @@ def print_plan(args, configs, cells, floors):
     if heads:
         print("A/B: %s judged against %s (%s)" % (
             ", ".join(heads), base, thresholds_text(args)))
+    if getattr(args, "co_run", None) == "anchors":
+        print("co-run: every configuration in one fio on one CPU in %s"
+              % (", ".join(args.co_run_cells) if args.co_run_cells else
+                 "every one-job cell"))
     if args.budget:
         print("rounds: %d..%d clean, looked at after %s, within a "
               "budget of %s; runtime %gs, ramp %gs" % (

@@ -71,9 +71,11 @@ def summarize(samples, cells, configs, host=None):
                                     .get(CEILING) if files else None)
         for cfg, st in row.items():
             if st.get("corun"):
-                # A share of one CPU: no ratio to a solo run.
-                st.update(vs_libaio=None, vs_io_uring=None, vs_1file=None,
-                          ceiling_share=None)
+                # A share of one CPU: a ratio only to an anchor that
+                # shared it (--co-run anchors), none to a solo run.
+                st.update(vs_libaio=_corun_ratio(st, row.get("libaio")),
+                          vs_io_uring=_corun_ratio(st, row.get("io_uring")),
+                          vs_1file=None, ceiling_share=None)
                 continue
             st["vs_libaio"] = ratio(st["iops"],
                                     ref_row.get("libaio", {}).get("iops"))
@@ -84,6 +86,13 @@ def summarize(samples, cells, configs, host=None):
             st["ceiling_share"] = (ratio(st["iops"], ceil["iops"])
                                    if ceil and cfg != CEILING else None)
     return out
+
+
+def _corun_ratio(st, ref):
+    """IOPS ratio of two configs that co-ran, else None."""
+    if not ref or not ref.get("corun"):
+        return None
+    return ratio(st["iops"], ref["iops"])
 
 
 # ---- number formatting ----

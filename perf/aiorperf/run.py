@@ -31,11 +31,11 @@ from .util import (PROGRESS, REPO, Interrupted, SetupError, cmd_out, fmt_secs,
 
 
 CORUN_NOTE = (
-    "co-run: in each one-job cell the A/B's builds ran together, one fio "
-    "with a job each, all on CPU %d; each had a share of it, so their IOPS "
-    "are about 1/N of a solo run's and are compared only with each other. "
-    "IOPS and CPU per I/O are judged; p99 is not (each build's requests "
-    "wait out the others' time slices): --co-run off judges it")
+    "co-run: in each one-job cell %s ran together, one fio with a job "
+    "each, all on CPU %d; each had a share of it, so their IOPS are about "
+    "1/N of a solo run's and are compared only with each other. IOPS and "
+    "CPU per I/O are judged; p99 is not (each one's requests wait out the "
+    "others' time slices): --co-run off judges it")
 
 # A run during which the rest of the machine used more CPU than this
 # (in cores, averaged over the run) is flagged as contended.
@@ -630,8 +630,9 @@ def drop_busy(samples, rnd, judged):
 def plan_runs(st, tio, together=()):
     """[(cell, config)] of one round, the ceiling included; skips noted.
 
-    together: the builds to co-run (run_corun) where a cell allows it;
-    they are then one item, (cell, (build, build, ...)).
+    together: the builds to co-run (run_corun) where a cell allows it,
+    or {cell: configs} per cell (--co-run anchors); they are then one
+    item, (cell, (build, build, ...)).
     """
     target = st.target
     plan = []
@@ -645,7 +646,9 @@ def plan_runs(st, tio, together=()):
                               "--allow-write" % (cell, target["path"]))
             continue
         cfgs = cell_configs(cell, st.configs)
-        group = tuple(c for c in cfgs if c in together) \
+        tog = together.get(cell, ()) if isinstance(together, dict) \
+            else together
+        group = tuple(c for c in cfgs if c in tog) \
             if corun_applies(cell, target) else ()
         if len(group) >= 2:
             plan.append((cell, group))
@@ -791,11 +794,16 @@ def undrop_if_starved(st, rounds, cells):
 def run_all(st, tio, rounds):
     """The interleaved rounds (see Rounds); returns 0."""
     args = st.args
-    together = rounds.judged if getattr(args, "co_run", "off") == "auto" \
-        and not getattr(args, "clients", None) else ()
+    mode = getattr(args, "co_run", "off")
+    together = () if getattr(args, "clients", None) else \
+        rounds.judged if mode == "auto" else \
+        {c: tuple(st.configs) for c in getattr(args, "co_run_cells", None)
+         or st.cells} if mode == "anchors" else ()
     plan = plan_runs(st, tio, together)
     if any(isinstance(cfg, tuple) for _, cfg in plan):
-        st.notes.append(CORUN_NOTE % corun_cpu(args))
+        st.notes.append(CORUN_NOTE % (
+            "every configuration (--co-run anchors)" if mode == "anchors"
+            else "the A/B's builds", corun_cpu(args)))
     pg = _Progress(est=args.runtime + args.ramp_time + 0.5)
     cells = list(dict.fromkeys(c for c, _ in plan))
     builds = {p for p in plan if p[1] != CEILING and (

@@ -17,8 +17,8 @@ import signal
 import sys
 import time
 
-from .gate import (RECORD_CMD, judged_here, needed_runs, normalize_floors,
-                   place_floors)
+from .gate import (RECORD_CMD, co_run_cells, judged_here, needed_runs,
+                   normalize_floors, place_floors)
 from . import machine
 from . import counts as cnt
 from . import history as hist
@@ -81,6 +81,7 @@ def setup(args):
     cells = build_cells(args)
     floors = None
     args.gate_counter = None
+    args.co_run_cells = None
     if args.gate:
         floors, cells, configs = gate_floors(args, cells, configs)
     if (args.save_baseline or args.against_baseline) and \
@@ -130,9 +131,15 @@ def gate_floors(args, cells, configs):
     cells, configs)."""
     try:
         with open(args.gate) as f:
-            floors = normalize_floors(json.load(f))
+            data = json.load(f)
+        floors = normalize_floors(data)
     except (OSError, ValueError) as e:
         raise SetupError("--gate %s: %s" % (args.gate, e))
+    # The gate's co-run cells, unless --co-run off (or not on the RAM
+    # file, where co-runs are not made).
+    if args.co_run != "off" and _ram(args) and co_run_cells(data):
+        args.co_run = "anchors"
+        args.co_run_cells = co_run_cells(data)
     floors = place_here(args, floors)
     if not args.gate_all:
         # The floors of the cells asked for (a files cell's floor
@@ -167,7 +174,8 @@ def place_here(args, floors):
     # measured: only the portable floors judge there.
     runner = None if args.hosts else machine.runner_class()
     fio_version = cmd_out([args.fio, "--version"])
-    floors = place_floors(floors, runner, fio_version, args.gate)
+    floors = place_floors(floors, runner, fio_version, args.gate,
+                          corun_cells(args))
     if runner:
         notice("runner class: %s" % machine.label(runner))
     classes = {f["class_index"] for f in floors if "class_index" in f}
@@ -247,14 +255,40 @@ def load_baseline(args, configs, fio_version):
     return bdoc
 
 
+def _ram(args):
+    """The run's target will be the RAM-backed file, where co-runs are
+    made (plan.corun_applies)."""
+    return (not args.target and getattr(args, "preset", None) != "disk"
+            and not args.hosts)
+
+
+def corun_cells(args):
+    """The cells where the engine and its anchors will share one CPU
+    (--co-run anchors on the RAM-backed target: all, or a gate file's
+    co_run_cells); a floor's ratio measured there is a co-run's."""
+    if getattr(args, "co_run", "off") != "anchors" or not _ram(args):
+        return ()
+    return args.co_run_cells or _Every()
+
+
+class _Every:
+    """Every cell (--co-run anchors without a gate's list)."""
+
+    def __contains__(self, cell):
+        return True
+
+    def __bool__(self):
+        return True
+
+
 def planned_mode(args, configs):
     """"co-run" when this run's builds will share one CPU (an A/B of
-    builds with --co-run auto on the RAM-backed target: run.run_all),
-    else "solo"."""
+    builds with --co-run auto, or --co-run anchors, on the RAM-backed
+    target: run.run_all), else "solo"."""
     _, heads = ab_roles(configs, args.engines)
-    ram = not args.target and getattr(args, "preset", None) != "disk"
-    return ("co-run" if heads and getattr(args, "co_run", "off") == "auto"
-            and ram and not args.hosts else "solo")
+    auto = heads and getattr(args, "co_run", "off") == "auto"
+    return "co-run" if _ram(args) and (auto or corun_cells(args)) \
+        else "solo"
 
 
 def new_state(args, t0, cells, configs, floors, bdoc):

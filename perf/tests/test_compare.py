@@ -251,7 +251,8 @@ class FloorsFile(unittest.TestCase):
                               raw.get("runner_classes", [])]
             for table in tables:
                 for cell, spec in table.items():
-                    if cell.startswith("_") or cell == "runner_classes":
+                    if cell.startswith("_") or cell in (
+                            "runner_classes", "co_run_cells"):
                         continue
                     for one in spec if isinstance(spec, list) else [spec]:
                         self.assertIn("measured", one, "%s %s" % (name,
@@ -329,6 +330,32 @@ class RunnerClassesAndCounts(unittest.TestCase):
         self.assertEqual(compare_report.gate_banner(res),
                          "GATE PASSED: 3 pass, 0 fail, 0 inconclusive, "
                          "1 of another runner class")
+
+    def test_a_floor_recorded_co_run_judges_only_a_co_run(self):
+        data = {"co_run_cells": [CELL], "runner_classes": [
+            {"runner": RUNNER, "fio_version": "fio-3.33", "floors": {
+                CELL: {"vs": "libaio", "min_ratio": 2.0,
+                       "run_mode": "co-run"}}}]}
+        fl = normalize_floors(data)
+        here = place_floors(fl, RUNNER, "fio-3.33", corun=[CELL])
+        self.assertIsNone(here[0]["elsewhere"])
+        solo = place_floors(fl, RUNNER, "fio-3.33")
+        self.assertEqual(solo[0]["elsewhere"],
+                         ["a solo run here, co-run recorded"])
+        with self.assertRaises(ValueError):
+            normalize_floors({"co_run_cells": ["randread/4k"]})
+        with self.assertRaises(ValueError):
+            normalize_floors({"co_run_cells": CELL})
+
+    def test_a_latency_floor_is_not_judged_on_a_co_run(self):
+        smp = self.timed(1.6)
+        for x in smp:
+            x.update(corun={"configs": ["aioring", "libaio"]},
+                     lat_p50_ns=1000.0)
+        (r,) = evaluate_gate(normalize_floors({CELL: {
+            "vs": "libaio", "metric": "p50", "max_ratio": 1.2}}), smp)
+        self.assertEqual(r["verdict"], INCONCLUSIVE)
+        self.assertIn("not judged in a co-run", r["reason"])
 
     def test_another_fio_is_another_class_too(self):
         fl = place_floors(normalize_floors(FLOORS), RUNNER, "fio-3.36")
