@@ -81,8 +81,10 @@ def check_runner_class(cur_env, base_doc, name):
     """Raise BaselineError when the runner classes or fio versions
     differ, naming what differs."""
     old_env = base_doc.get("env") or {}
-    diff = machine.differences(runner_class(cur_env), runner_class(old_env),
-                               "here", "in the baseline")
+    saved = base_doc.get("runner_class")    # as save_baseline stored it
+    old = saved if saved and "vcpus" in saved else runner_class(old_env)
+    diff = machine.differences(runner_class(cur_env), old, "here",
+                               "in the baseline")
     if cur_env.get("fio_version") != old_env.get("fio_version"):
         diff.append("fio %s here, %s in the baseline" % (
             cur_env.get("fio_version"), old_env.get("fio_version")))

@@ -94,6 +94,15 @@ class Baselines(unittest.TestCase):
             self.assertIn("--ignore-runner-class", msg)
             self.assertNotIn("cpu_model", msg)
 
+    def test_the_class_stored_with_a_baseline_is_the_one_judged(self):
+        with tempfile.TemporaryDirectory() as d:
+            history.save_baseline(doc([1.2] * 3, "x", "v1"), "main", d)
+            b = history.load_baseline("main", d)
+            b["runner_class"]["kernel"] = "0.0-other"
+            with self.assertRaises(history.BaselineError) as cm:
+                history.check_runner_class(dict(ENV), b, "main")
+            self.assertIn("'0.0-other' in the baseline", str(cm.exception))
+
     def test_same_kernel_name_other_syscall_cost_is_another_class(self):
         with tempfile.TemporaryDirectory() as d:
             history.save_baseline(doc([1.2] * 3, "x", "v1"), "main", d)
