@@ -409,17 +409,20 @@ def history_markdown(h):
              "%s of each engine build / built-in libaio, median over the "
              "rounds of each run (paired by round); %d run(s), x = %s; a "
              "step is a change of at least %.0f%% and 3 standard errors."
-             % (m, len(h["runs"]), h["x"], h["min_step"] * 100), "",
-             ] + ["**Kept apart**: %s." % a for a in h.get("apart", ())] + [
-             "", "| series | runs | first | last | min..max | steps |",
-             "|---|---:|---:|---:|---:|---|"]
+             % (m, len(h["runs"]), h["x"], h["min_step"] * 100), ""]
+    for a in h.get("apart", ()):
+        lines += ["**Kept apart**: %s." % a, ""]
+    lines += ["| series | runner class | runs | first | last | "
+              "min..max | steps |",
+              "|---|---|---:|---:|---:|---:|---|"]
     for s in h["series"]:
         v = s["values"]
         steps = "; ".join("at `%s`: %.3f -> %.3f (%+.1f%%)" % (
             st["label"], st["before"], st["after"], st["change"] * 100)
             for st in s["steps"]) or "none"
-        lines.append("| `%s` | %d | %.3f | %.3f | %.3f..%.3f | %s |" % (
-            s["name"], len(v), v[0], v[-1], min(v), max(v), steps))
+        lines.append("| `%s` | %s | %d | %.3f | %.3f | %.3f..%.3f | %s |" % (
+            s["name"].split(" @ ")[0], s["runner"], len(v), v[0], v[-1],
+            min(v), max(v), steps))
     if h["skipped"]:
         lines += ["", "Skipped: " + "; ".join(h["skipped"])]
     return "\n".join(lines) + "\n"

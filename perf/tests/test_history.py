@@ -279,8 +279,14 @@ class History(unittest.TestCase):
                 md = f.read()
             self.assertIn("at `v5`: 1.200 -> 1.080 (-10.0%)", md)
             self.assertIn("![trend](history.png)", md)
+            # Every row names the runner class its figures came from.
+            self.assertIn("| `%s` | Test x2, 6.1.0-v1, KVM, syscall "
+                          "950 ns, fio-3.33 | 7 |" % CELL, md)
             with open(os.path.join(out, "history.json")) as f:
-                self.assertEqual(len(json.load(f)["runs"]), 7)
+                runs = json.load(f)["runs"]
+            self.assertEqual(len(runs), 7)
+            self.assertEqual({r["runner_class"]["syscall_ns"]
+                              for r in runs}, {950.0})
             with open(os.path.join(out, "history.gp")) as f:
                 self.assertIn("step -10.0%", f.read())
             self.assertIn("steps for the worse, still in effect",
