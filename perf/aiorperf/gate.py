@@ -336,8 +336,8 @@ def evaluate_gate(floors, samples, level=DEFAULT_LEVEL, count_rows=None):
             ref = _values_by_round(samples, f["ref_cell"], f["ref_config"],
                                    key)
             verdict, d = judge(f, subj, ref, level)
-            if key.startswith("lat_") and corun_in(samples, f["cell"],
-                                                   f["config"]):
+            d["corun"] = corun_in(samples, f["cell"], f["config"])
+            if key.startswith("lat_") and d["corun"]:
                 verdict, d = INCONCLUSIVE, dict(d, reason=(
                     "latency is not judged in a co-run: each one's "
                     "requests wait out the others' time slices"))

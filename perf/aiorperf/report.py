@@ -244,7 +244,7 @@ def _vs_text(g):
         return "(exact count)"
     if g["ref_cell"] != g["cell"]:
         return "%s (1 file)" % g["ref_config"]
-    return g["ref_config"]
+    return g["ref_config"] + (" co-run" if g.get("corun") else "")
 
 
 def _gate_figures(g):
