@@ -11,12 +11,15 @@ Modules, by role:
     gate     floors files and A/B verdicts
     verdicts what a run judges against what, its verdicts, its exit status
     counts   exact counts per request (instructions, system calls, ctx)
+    machine  the runner class: CPU, vCPUs, kernel build, virtualization,
+             what one system call costs (syscall_cost.c)
+    corun_check  whether a cell's co-run ratio is its solo ratio
     report   terminal table, JSON, Markdown, JUnit XML, gnuplot charts
     outputs  a run's files: results.json, summary.md, junit.xml, charts
     history  named baselines, trends over result directories, step changes
     remote   fio client/server: hosts, preflight, runs on many hosts
 
 Imports point one way: cli -> session -> outputs -> verdicts -> run,
-counts, history, gate, report -> plan, stats, util; state imports none
-of them.
+counts, history, gate, report, corun_check -> plan, stats, machine,
+util; state imports none of them.
 """

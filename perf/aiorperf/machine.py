@@ -19,8 +19,9 @@ Two classes are the same when the first four are equal and the system
 call costs within SYSCALL_TOLERANCE of each other: a kernel of the same
 name with other mitigations is another class (they move a call's cost by
 2-5x), but the probe's own noise is not (on the 950 ns guest it read
-943-1063 ns quiet, and up to 1513 ns while the other vCPU ran fio).  fio's version is no part of the
-class; comparisons that need the same fio say so themselves.
+943-1063 ns quiet, and up to 1513 ns while the other vCPU ran fio).
+fio's version is no part of the class; comparisons that need the same
+fio say so themselves.
 
 This module touches the machine (it runs a compiler and the probe);
 same_class, differences and label are pure.
@@ -202,3 +203,19 @@ def slug(rc):
              (rc.get("virtualization") or "").split(",")[0]]
     s = re.sub(r"[^a-z0-9.]+", "-", " ".join(parts).lower())
     return re.sub(r"-+", "-", s).strip("-")
+
+
+def against_reference(classes, runner, ratios):
+    """This run beside a reference's runner classes (docs/perf/
+    headline.json: [{"runner", "x_libaio": {cell: ratio}}]): for each,
+    its label, how its class differs from @runner (empty: the same),
+    and (cell, its ratio, this run's) for the cells both have."""
+    out = []
+    for c in classes:
+        cells = [(cell, c["x_libaio"][cell], ratios[cell])
+                 for cell in sorted(c["x_libaio"])
+                 if ratios.get(cell) is not None]
+        out.append({"label": label(c["runner"]), "cells": cells,
+                    "differences": differences(runner, c["runner"],
+                                               "here", "there")})
+    return out

@@ -77,12 +77,12 @@ def figures_text(st, summary, by_host):
         for h, sm in by_host.items():
             table += "\nhost %s:\n%s" % (h, rep.text_table(
                 sm, st.cells, st.configs))
-    return table + "".join(ln + "\n" for ln in runner_lines(st))
+    return table + "".join(ln + "\n" for ln in runner_lines(st, summary))
 
 
-def runner_lines(st):
+def runner_lines(st, summary):
     """Which runner class the figures came from, and (--headline) how it
-    compares with the classes of a reference run's."""
+    and its ratios compare with a reference run's classes."""
     env = st.env or {}
     if env.get("clients"):
         lines = ["runner: fio client/server hosts %s (their runner class "
@@ -91,41 +91,23 @@ def runner_lines(st):
         lines = ["runner class: %s; %s" % (
             machine.label(env.get("runner")), env.get("fio_version"))]
     ref = getattr(st.args, "headline", None)
-    if ref and env.get("runner"):
-        lines += headline_lines(ref, env["runner"], summary_ratio(st))
-    return lines
-
-
-def summary_ratio(st):
-    """{cell: aioring / libaio IOPS} of this run (medians)."""
-    sm = rep.summarize(st.samples, st.cells, st.configs)
-    out = {}
-    for cell, by_cfg in sm.items():
-        a, b = by_cfg.get("aioring") or {}, by_cfg.get("libaio") or {}
-        if a.get("iops") and b.get("iops"):
-            out[cell] = a["iops"] / b["iops"]
-    return out
-
-
-def headline_lines(path, runner, mine):
-    """The reference's runner classes (docs/perf/headline.json: each with
-    its class and its x libaio per cell) beside this run's class."""
+    if not ref or not env.get("runner"):
+        return lines
     try:
-        with open(path) as f:
+        with open(ref) as f:
             classes = json.load(f)["runner_classes"]
     except (OSError, ValueError, KeyError) as e:
-        return ["(--headline %s not read: %s)" % (path, e)]
-    lines = ["the README's headline ran on %d runner class(es):"
-             % len(classes)]
-    for c in classes:
-        diff = machine.differences(runner, c["runner"], "here", "there")
-        cells = sorted(set(c["x_libaio"]) & set(mine))
+        return lines + ["(--headline %s not read: %s)" % (ref, e)]
+    mine = {cell: (row.get("aioring") or {}).get("vs_libaio")
+            for cell, row in summary.items()}
+    lines.append("the README's headline ran on %d runner class(es):"
+                 % len(classes))
+    for c in machine.against_reference(classes, env["runner"], mine):
         lines.append("  %s %s: %s" % (
-            "SAME CLASS as this run," if not diff else "another class (%s),"
-            % "; ".join(diff), machine.label(c["runner"]),
-            ", ".join("%s %.2fx libaio there, %.2fx here" % (
-                cell, c["x_libaio"][cell], mine[cell]) for cell in cells)
-            or "no cell in common"))
+            "another class (%s)," % "; ".join(c["differences"])
+            if c["differences"] else "SAME CLASS as this run,", c["label"],
+            ", ".join("%s %.2fx libaio there, %.2fx here" % x
+                      for x in c["cells"]) or "no cell in common"))
     return lines
 
 
@@ -261,7 +243,7 @@ def markdown(st, summary, by_host):
     """summary.md: the headline and banners, the run's setting, each
     verdict's section, the figures, the gate, the notes."""
     return "\n".join(
-        md_head(st) + md_setting(st) + md_ab(st) + md_counts(st) +
+        md_head(st) + md_setting(st, summary) + md_ab(st) + md_counts(st) +
         md_baseline(st) + md_figures(st, summary, by_host) + md_gate(st) +
         md_notes(st))
 
@@ -301,11 +283,11 @@ def md_head(st):
     return lines
 
 
-def md_setting(st):
+def md_setting(st, summary):
     """Where and how it ran: machine, builds, target, rounds, load."""
     args, env, s = st.args, st.env, st.settings
     t = st.target or {}
-    lines = ["- " + ln for ln in runner_lines(st)]
+    lines = ["- " + ln for ln in runner_lines(st, summary)]
     lines += ["- kernel `%s`, %s, %s CPUs, `%s`" % (
         env["kernel"], env["cpu_model"], env["nproc"], env["fio_version"])]
     for name, e in (env.get("engines") or {}).items():
