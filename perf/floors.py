@@ -11,7 +11,8 @@ Floors are never typed in by hand: they come from measured runs.
 
 --record writes the file in place: the runs' runner class (machine.py)
 gets its own entry under "runner_classes" (replacing an older entry of
-the same class), each floor the worst run's ratio less --margin; the
+the same class), each floor the worst run's ratio less --margin (or
+--co-run-margin for a cell the runs co-ran); the
 portable floors and the other classes' entries stay as they are.  The
 cells and floor kinds come from an entry of the same class, else the
 first class's, else the file's portable timed floors.  All runs must be
@@ -137,7 +138,7 @@ def worst_floor(fl, m, margin):
     return math.ceil(max(m["ratio_per_run"]) * (1 + margin) * 100) / 100
 
 
-def record(path, results, margin, argv):
+def record(path, results, margins, argv):
     """--record: this runner class's floors into @path, in place."""
     with open(path) as f:
         data = json.load(f)
@@ -159,7 +160,8 @@ def record(path, results, margin, argv):
         tmpl = {cell: [f for f in (spec if isinstance(spec, list)
                                    else [spec]) if "count" not in f]
                 for cell, spec in data.items()
-                if not cell.startswith("_") and cell != "runner_classes"}
+                if not cell.startswith("_") and cell not in (
+                    "runner_classes", "co_run_cells")}
     floors, missing = {}, []
     for cell, spec in tmpl.items():
         if cell.startswith("_"):
@@ -179,12 +181,16 @@ def record(path, results, margin, argv):
                                  "of it: record from runs of one mode"
                                  % cell)
             new["run_mode"] = modes.pop()
-            new["%s_ratio" % fl["kind"]] = worst_floor(fl, m, margin)
+            # A co-run's ratio moves less from run to run than a solo
+            # run's: each has its own margin.
+            mg = margins[new["run_mode"]]
+            new["%s_ratio" % fl["kind"]] = worst_floor(fl, m, mg)
             new["measured"] = m
-            new["basis"] = ("worst of %d run(s) %.3f, %s %.0f%%" % (
-                len(m["ratio_per_run"]), min(m["ratio_per_run"])
-                if fl["kind"] == "min" else max(m["ratio_per_run"]),
-                "less" if fl["kind"] == "min" else "plus", margin * 100))
+            new["basis"] = ("worst of %d %s run(s) %.3f, %s %.0f%%" % (
+                len(m["ratio_per_run"]), new["run_mode"],
+                min(m["ratio_per_run"]) if fl["kind"] == "min" else
+                max(m["ratio_per_run"]),
+                "less" if fl["kind"] == "min" else "plus", mg * 100))
             floors.setdefault(cell, []).append(new)
     if missing:
         raise ValueError("not measured in these results: %s (run them "
@@ -192,7 +198,7 @@ def record(path, results, margin, argv):
                          % ", ".join(missing))
     entry = {"runner": rc, "label": machine.label(rc), "fio_version": fio,
              "recorded": {"command": "python3 perf/floors.py " +
-                          " ".join(argv), "margin": margin,
+                          " ".join(argv), "margins": margins,
                           "runs": len(docs)},
              "floors": floors}
     if same:
@@ -226,6 +232,9 @@ def main(argv=None):
     p.add_argument("--margin", type=float, default=0.20,
                    help="noise margin: floor = ratio x (1 - margin) for "
                         "min_ratio, x (1 + margin) for max_ratio")
+    p.add_argument("--co-run-margin", type=float, default=0.20,
+                   help="with --record: the margin of a floor measured "
+                        "co-run (--margin is a solo one's)")
     p.add_argument("--keep-floors", action="store_true",
                    help="keep the template's floors (targets); only "
                         "refresh \"measured\"")
@@ -233,7 +242,8 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.record:
         try:
-            return record(args.record, args.results, args.margin, argv)
+            return record(args.record, args.results, {
+                "solo": args.margin, "co-run": args.co_run_margin}, argv)
         except (OSError, ValueError) as e:
             print("floors: error: %s" % e, file=sys.stderr)
             return 2
