@@ -20,6 +20,8 @@ AIOR_ENGINE="$repo/build/libaioring.so" AIOR_DIR="$dir" \
 
 echo "== benchmark: perf/compare.py"
 cd "$repo"
-[ $# -gt 0 ] || set -- --quick
+# Under its table it names this machine's runner class, and how it and
+# its ratios compare with the README's headline (which ran elsewhere).
+[ $# -gt 0 ] || set -- --quick --headline docs/perf/headline.json
 # Not exec: the EXIT trap must still remove the verification directory.
 python3 perf/compare.py --engine "$repo/build/libaioring.so" "$@"
