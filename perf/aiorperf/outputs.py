@@ -158,8 +158,9 @@ def write_dashboards(st, summary):
     """What dashboards take as it is: Bencher (bmf.json, Bencher Metric
     Format) and github-action-benchmark (customBiggerIsBetter /
     customSmallerIsBetter)."""
-    bmf = rep.bmf_doc(summary, list(st.cells), st.configs, st.count_rows)
     runner = (st.env or {}).get("runner")
+    bmf = rep.bmf_doc(summary, list(st.cells), st.configs, st.count_rows,
+                      runner)
     bigger, smaller = rep.gab_docs(bmf, machine.label(runner))
     for name, data in (("bmf.json", bmf), ("benchmark-bigger.json", bigger),
                        ("benchmark-smaller.json", smaller)):

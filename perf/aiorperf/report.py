@@ -759,13 +759,21 @@ def _bench_name(cell, config, host=None):
                         else "@" + host)
 
 
-def bmf_doc(summary, cells, configs, count_rows=None):
+def bmf_doc(summary, cells, configs, count_rows=None, runner=None):
     """Bencher Metric Format: {benchmark: {measure: {value, lower_value,
     upper_value}}}, one benchmark per cell and config (medians over
     rounds, bounded by the rounds' min and max IOPS), and the exact
     counts per request of each build (median of its repeats, bounded by
-    them)."""
+    them).  BMF holds numbers only, so of the @runner class it carries
+    what is one: "runner-class" {syscall-ns, bounded by the probe's
+    runs}; its name is Bencher's testbed (testbed.txt)."""
     doc = {}
+    if runner and runner.get("syscall_ns"):
+        runs = runner.get("syscall_ns_runs") or [runner["syscall_ns"]]
+        doc["runner-class"] = {
+            "syscall-ns": {"value": runner["syscall_ns"],
+                           "lower_value": min(runs),
+                           "upper_value": max(runs)}}
     for cell in cells:
         for cfg in list(configs) + [CEILING]:
             st = (summary.get(cell) or {}).get(cfg)
@@ -801,7 +809,7 @@ def gab_docs(bmf, runner=None):
     (customBiggerIsBetter entries, customSmallerIsBetter entries); each
     entry's "extra" names the @runner class it was measured on."""
     units = {"throughput": "IOPS", "latency": "ns p99",
-             "cpu-us-per-io": "us CPU/IO"}
+             "cpu-us-per-io": "us CPU/IO", "syscall-ns": "ns per getppid()"}
     bigger, smaller = [], []
     for name, m in bmf.items():
         for measure, slot in m.items():

@@ -218,6 +218,8 @@ class Outputs(unittest.TestCase):
         self.assertEqual(files["testbed.txt"], "a-cpu-x2-6.1.0-v1-pvm\n")
         for e in json.loads(files["benchmark-bigger.json"]):
             self.assertEqual(e["extra"], "runner class: " + runner)
+        self.assertEqual(json.loads(files["bmf.json"])["runner-class"][
+            "syscall-ns"]["value"], 950.0)
         ET.fromstring(files["junit.xml"].encode())
         doc = json.loads(files["results.json"])
         self.assertEqual(doc["runner_class"]["syscall_ns"], 950.0)
