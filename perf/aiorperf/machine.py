@@ -36,7 +36,6 @@ import statistics
 import subprocess
 
 IDENTITY_KEYS = ("cpu_model", "vcpus", "kernel", "virtualization")
-CLASS_KEYS = IDENTITY_KEYS + ("syscall_ns",)
 # Syscall costs further apart than this factor are two classes.
 SYSCALL_TOLERANCE = 2.0
 _PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
