@@ -7,8 +7,9 @@
  * from the kernel's ring in user space, and a reset that drains every
  * in-flight request before it reports.
  *
- * Contract of everything here: return 0 or a count on success, -errno on
- * failure; never print, never touch errno's sign anywhere but here.
+ * Contract: a function that can fail returns 0 or a count on success and
+ * -errno on failure (the kernel's raw convention; sys.c brings open() to
+ * it).  Nothing here prints or leaves its answer in errno.
  */
 #ifndef AIORING_H
 #define AIORING_H
@@ -20,6 +21,15 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <libaio.h>
+
+/*
+ * Out of line on purpose.  AIOR_TAIL: a path a hot function reaches by a
+ * tail call, kept out so the hot function saves no registers for it.
+ * AIOR_COLD: a rare path (errors, fallbacks), also laid out apart.  Why,
+ * and what guards it, is in engine/engine.c's header.
+ */
+#define AIOR_TAIL	__attribute__((noinline))
+#define AIOR_COLD	__attribute__((noinline, cold))
 
 /*
  * The syscalls common/ makes, as a table, so tests can inject the kernel's

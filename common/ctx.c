@@ -96,9 +96,8 @@ static inline int submit_call(struct aior_ctx *c, struct iocb **iocbs,
 }
 
 /* submit_call(), watched for requests completed inside it. */
-static __attribute__((noinline)) int submit_watched(struct aior_ctx *c,
-						    struct iocb **iocbs,
-						    long nr)
+static AIOR_TAIL int submit_watched(struct aior_ctx *c, struct iocb **iocbs,
+				    long nr)
 {
 	unsigned int before = aior_ring_tail(c->io);
 	int ret = submit_call(c, iocbs, nr);
@@ -116,21 +115,11 @@ int aior_ctx_submit(struct aior_ctx *c, struct iocb **iocbs, long nr)
 }
 
 /*
- * io_getevents() with a zero timeout, for a context whose ring is not
- * read (or failed a check), from aior_ctx_reap() with the reaping flag
- * taken: this ends that call.  Out of line and called last, so the ring
- * path saves no registers for it.
+ * The counts an io_getevents() that returned @ret changes, and the end of
+ * the reap it was part of (the reaping flag is given back).  Returns @ret.
  */
-static __attribute__((noinline)) int reap_syscall(struct aior_ctx *c,
-						  struct io_event *events,
-						  unsigned int max)
+static int getevents_done(struct aior_ctx *c, int ret)
 {
-	struct timespec zero = { 0, 0 };
-	int ret;
-
-	do {
-		ret = aior_sys->io_getevents(c->io, 0, max, events, &zero);
-	} while (ret == -EINTR);
 	c->st.getevents_calls++;
 	/* io_getevents() takes from the same ring: what was known is not. */
 	c->ready = 0;
@@ -143,13 +132,28 @@ static __attribute__((noinline)) int reap_syscall(struct aior_ctx *c,
 }
 
 /*
- * aior_ctx_reap() of more than one event, with the reaping flag taken:
- * this ends that call.  Out of line for its copy, a call that would
- * otherwise make every reap save registers.
+ * io_getevents() with a zero timeout, for a context whose ring is not
+ * read (or failed a check), from aior_ctx_reap() with the reaping flag
+ * taken: this ends that call.
  */
-static __attribute__((noinline)) int reap_ring(struct aior_ctx *c,
-					       struct io_event *events,
-					       unsigned int max)
+static AIOR_TAIL int reap_syscall(struct aior_ctx *c, struct io_event *events,
+				  unsigned int max)
+{
+	struct timespec zero = { 0, 0 };
+	int ret;
+
+	do {
+		ret = aior_sys->io_getevents(c->io, 0, max, events, &zero);
+	} while (ret == -EINTR);
+	return getevents_done(c, ret);
+}
+
+/*
+ * aior_ctx_reap() of more than one event, with the reaping flag taken:
+ * this ends that call.
+ */
+static AIOR_TAIL int reap_ring(struct aior_ctx *c, struct io_event *events,
+			       unsigned int max)
 {
 	int ret = aior_ring_reap(c->io, c->ring_nr, events, max, &c->ready);
 
@@ -229,14 +233,8 @@ int aior_ctx_wait(struct aior_ctx *c, struct io_event *events,
 	}
 	if (__atomic_exchange_n(&c->reaping, 1, __ATOMIC_ACQUIRE))
 		return got;
-	ret = aior_sys->io_getevents(c->io, min, max, events + got, tp);
-	c->st.getevents_calls++;
-	c->ready = 0;
-	if (ret > 0) {
-		c->st.reaped_syscall += ret;
-		c->inflight -= ret;
-	}
-	__atomic_store_n(&c->reaping, 0, __ATOMIC_RELEASE);
+	ret = getevents_done(c, aior_sys->io_getevents(c->io, min, max,
+						       events + got, tp));
 	if (ret < 0)
 		return got ? got : ret;
 	return got + ret;

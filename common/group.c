@@ -126,18 +126,74 @@ static struct aior_ctx *sole_busy(const struct aior_group *g)
 }
 
 /*
- * Sleep until a completion may be ready, for at most @left_ns (or without
- * limit when @limited is false).  Returns 0 or -errno.
+ * The deadline of one aior_group_wait(): read off the clock only when a
+ * call has to wait, so a call that finds enough in the rings pays nothing.
  */
-static int wait_efd(struct aior_group *g, bool limited, uint64_t left_ns)
+struct deadline {
+	const struct timespec *timeout;	/* NULL: none */
+	uint64_t at;			/* 0 until the first wait */
+	uint64_t now;			/* at the last check */
+};
+
+static bool deadline_passed(struct deadline *d)
 {
-	struct pollfd pfd = { .fd = g->efd, .events = POLLIN };
-	struct timespec t = ns_ts(left_ns);
+	if (!d->timeout)
+		return false;
+	d->now = aior_now_ns();
+	if (!d->at)
+		d->at = d->now + aior_ts_ns(d->timeout);
+	return d->now >= d->at;
+}
+
+/* What is left of @d at its last check, in @t; NULL for no limit. */
+static struct timespec *deadline_left(const struct deadline *d,
+				      struct timespec *t)
+{
+	if (!d->timeout)
+		return NULL;
+	*t = ns_ts(d->at - d->now);
+	return t;
+}
+
+/*
+ * One context holds every request in flight: sleep in its io_getevents()
+ * (through aior_ctx_wait()).  Returns the events got, or -errno; an
+ * interrupted sleep got none.
+ */
+static int wait_busy(struct aior_ctx *busy, struct io_event *events,
+		     unsigned int min, unsigned int max,
+		     const struct deadline *d)
+{
+	struct timespec left;
 	int ret;
 
-	ret = ppoll(&pfd, 1, limited ? &t : NULL, NULL);
-	if (ret < 0)
-		return errno == EINTR ? 0 : -errno;
+	ret = aior_ctx_wait(busy, events, min, max, deadline_left(d, &left));
+	return ret == -EINTR ? 0 : ret;
+}
+
+/*
+ * Several contexts hold requests: one round on the eventfd every iocb
+ * signals.  The first round clears it and goes back for one more sweep;
+ * the next sleeps.  A completion after the clear wakes the sleep, one
+ * before it is found by the sweep; clearing only here keeps the read()
+ * off calls that find enough in the rings.  Returns 0 or -errno.
+ */
+static int wait_round(struct aior_group *g, const struct deadline *d,
+		      bool *cleared)
+{
+	struct pollfd pfd = { .fd = g->efd, .events = POLLIN };
+	struct timespec left;
+	uint64_t count;
+
+	if (!*cleared) {
+		(void)!read(g->efd, &count, sizeof(count));
+		*cleared = true;
+		return 0;
+	}
+	*cleared = false;
+	if (ppoll(&pfd, 1, deadline_left(d, &left), NULL) < 0 &&
+	    errno != EINTR)
+		return -errno;
 	return 0;
 }
 
@@ -145,21 +201,18 @@ int aior_group_wait(struct aior_group *g, struct io_event *events,
 		    unsigned int min, unsigned int max,
 		    const struct timespec *timeout)
 {
-	uint64_t deadline = 0, now = 0;
-	unsigned int got = 0;
+	struct deadline dl = { .timeout = timeout };
+	unsigned int got = 0, inflight;
 	bool cleared = false;
+	struct aior_ctx *busy;
 	int ret;
 
 	if (min > max)
 		min = max;
-
 	for (;;) {
-		struct aior_ctx *busy;
-		unsigned int inflight;
-
 		ret = aior_group_reap(g, events + got, max - got);
 		if (ret < 0)
-			return got ? (int)got : ret;
+			break;
 		got += ret;
 		if (got >= min)
 			break;
@@ -168,56 +221,28 @@ int aior_group_wait(struct aior_group *g, struct io_event *events,
 			break;
 		if (min - got > inflight)
 			min = got + inflight;
-
-		/* Only a call that has to wait pays for the clock. */
-		if (timeout) {
-			now = aior_now_ns();
-			if (!deadline)
-				deadline = now + aior_ts_ns(timeout);
-			if (now >= deadline)
-				break;
-		}
+		if (deadline_passed(&dl))
+			break;
 
 		if (g->wait_mode == AIOR_WAIT_SPIN) {
 			cpu_relax();
 			continue;
 		}
 		busy = g->nr == 1 ? g->ctx[0] : sole_busy(g);
-		if (busy) {
-			struct timespec left;
-
-			if (timeout)
-				left = ns_ts(deadline - now);
-			ret = aior_ctx_wait(busy, events + got, min - got,
-					    max - got, timeout ? &left : NULL);
-			if (ret == -EINTR)
-				continue;
+		if (!busy) {
+			ret = wait_round(g, &dl, &cleared);
 			if (ret < 0)
-				return got ? (int)got : ret;
-			got += ret;
-			if (got >= min)
 				break;
 			continue;
 		}
-		/*
-		 * Clear the eventfd, then sweep once more before sleeping:
-		 * a completion after the clear wakes the sleep, one before it
-		 * is found by the sweep.  Clearing only here keeps the read()
-		 * off calls that find enough in the rings.
-		 */
-		if (!cleared) {
-			uint64_t count;
-
-			(void)!read(g->efd, &count, sizeof(count));
-			cleared = true;
-			continue;
-		}
-		ret = wait_efd(g, timeout != NULL, timeout ? deadline - now : 0);
+		ret = wait_busy(busy, events + got, min - got, max - got, &dl);
 		if (ret < 0)
-			return got ? (int)got : ret;
-		cleared = false;
+			break;
+		got += ret;
+		if (got >= min)
+			break;
 	}
-	return (int)got;
+	return ret < 0 && !got ? ret : (int)got;
 }
 
 int aior_group_drain(struct aior_group *g, struct io_event *events,

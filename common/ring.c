@@ -61,15 +61,11 @@ static inline unsigned int advance(unsigned int head, unsigned int n,
 
 /*
  * Take @n events from @head on, across the wrap, and move head past
- * them.  Out of line, and the whole of the work: a call with anything
- * left to do after it would make every reap save registers, even of one
- * event.
+ * them: the whole of the work, reached by a tail call.
  */
-static __attribute__((noinline)) int take_events(struct aior_kring *r,
-						 unsigned int nr,
-						 unsigned int head,
-						 struct io_event *events,
-						 unsigned int n)
+static AIOR_TAIL int take_events(struct aior_kring *r, unsigned int nr,
+				 unsigned int head, struct io_event *events,
+				 unsigned int n)
 {
 	unsigned int first = nr - head;
 
