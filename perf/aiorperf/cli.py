@@ -253,6 +253,10 @@ def add_tool_args(p):
                    "ceiling) in read cells (default, except with --quick)")
     g.add_argument("--no-ceiling", dest="ceiling", action="store_false",
                    help="skip the raw aio ceiling")
+    g.add_argument("--spdk-plugin", metavar="PATH", default=None,
+                   help="SPDK's spdk_bdev fio plugin, for config spdk-aio "
+                   "(default: the one scripts/spdk-build.sh built, "
+                   "~/.cache/libaioring/spdk/spdk_bdev)")
 
 
 def add_output_args(p):
@@ -365,6 +369,7 @@ def settle_engines(p, args):
     args.engine = args.engines.get("aioring") or next(
         iter(args.engines.values()))
     args.setup_notes = []      # said while setting up; into the summary
+    args.skipped_configs = []  # configs asked for that cannot run here
     args.labels = {}
     for lab in args.label:
         name, sep, text = lab.partition("=")

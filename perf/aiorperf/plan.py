@@ -5,6 +5,7 @@ import itertools
 import os
 import re
 
+from . import spdk
 from .util import SetupError, fio_ms, parse_size
 
 BUILTIN_CONFIGS = {
@@ -12,6 +13,10 @@ BUILTIN_CONFIGS = {
     "libaio-ur": ["--ioengine=libaio", "--userspace_reap=1",
                   "--iodepth_batch_complete_min=0"],
     "io_uring": ["--ioengine=io_uring"],
+    # SPDK's spdk_bdev fio plugin on an aio bdev of the target: its
+    # options depend on the target and the run's set-up (spdk.py), so
+    # fio_cmd builds them; run only when asked for.
+    spdk.CONFIG: ["--ioengine=spdk_bdev"],
 }
 DEFAULT_CONFIGS = "aioring,libaio,libaio-ur,io_uring"
 
@@ -148,7 +153,8 @@ def parse_configs(tokens, engines=None):
                                      "(want key=val)" % (kv, t))
         else:
             raise SetupError("unknown config %r (known: %s, libaio, "
-                             "libaio-ur, io_uring, NAME:key=val...)"
+                             "libaio-ur, io_uring, spdk-aio, "
+                             "NAME:key=val...)"
                              % (t, ", ".join(sorted(names))))
         if t not in out:
             out.append(t)
@@ -273,10 +279,25 @@ def engine_args(config, engine, aior_opts):
 def fio_cmd(args, target, cell, config):
     """One fio run of @config in @cell: one job (numjobs of them),
     reported as one."""
+    if config == spdk.CONFIG:
+        return spdk_cmd(args, target, cell)
     return [args.fio, "--name=aior-bench", "--group_reporting=1"] + \
         cell_opts(args, target, cell) + engine_args(
             config, getattr(args, "engines", None) or args.engine,
             args.aior_opt)
+
+
+def spdk_cmd(args, target, cell):
+    """One fio run of spdk-aio in @cell: the cell's job on SPDK's aio
+    bdev of the target, the plugin preloaded into fio alone."""
+    sp = getattr(args, "spdk", None)
+    plugin = sp.plugin if sp else spdk.default_plugin()
+    conf = sp.conf if sp and sp.conf else "spdk-aio.json"
+    hugedir = sp.hugedir if sp else None
+    return spdk.command(
+        [args.fio, "--name=aior-bench", "--group_reporting=1"] +
+        spdk.with_spdk(cell_opts(args, target, cell), plugin, conf,
+                       hugedir), plugin)
 
 
 def corun_cmd(args, target, cell, configs, cpu):

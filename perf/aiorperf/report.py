@@ -222,7 +222,7 @@ def md_table(summary, cells, configs):
             if n == "cell":
                 v = "`%s`" % v
             elif n == "config" and r["config"] not in (
-                    "libaio", "libaio-ur", "io_uring", CEILING):
+                    "libaio", "libaio-ur", "io_uring", "spdk-aio", CEILING):
                 v = "**%s**" % v
             cells_.append(v)
         out.append("| " + " | ".join(cells_) + " |")

@@ -22,6 +22,7 @@ from . import machine
 from .plan import (BATCH, READ_RW, WRITE_RW, balanced_order, cell_configs,
                    corun_applies, corun_cmd, fio_cmd, is_external,
                    parse_cell_key, round_order)
+from .spdk import CONFIG as SPDK_CONFIG
 from .stats import LOOKS
 from . import report as rep
 from .report import CEILING
@@ -648,7 +649,9 @@ def plan_runs(st, tio, together=()):
         cfgs = cell_configs(cell, st.configs)
         tog = together.get(cell, ()) if isinstance(together, dict) \
             else together
-        group = tuple(c for c in cfgs if c in tog) \
+        # spdk-aio never co-runs: its plugin is preloaded into the
+        # whole fio, and it wants thread=1.
+        group = tuple(c for c in cfgs if c in tog and c != SPDK_CONFIG) \
             if corun_applies(cell, target) else ()
         if len(group) >= 2:
             plan.append((cell, group))

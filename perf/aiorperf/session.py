@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 
@@ -22,6 +23,7 @@ from .gate import (RECORD_CMD, co_run_cells, judged_here, needed_runs,
 from . import machine
 from . import counts as cnt
 from . import history as hist
+from . import spdk
 from .outputs import error_outputs, print_plan, write_outputs
 from .plan import (BATCH, BATCH_QD, build_cells, config_engine,
                    default_configs, is_external, named_engines, order_cells,
@@ -114,6 +116,9 @@ def setup(args):
             loud(msg)
             args.setup_notes.append(msg)
             configs = [c for c in configs if c != "io_uring"]
+    args.spdk = None
+    if spdk.CONFIG in configs and not args.dry_run:
+        configs = spdk_setup(args, configs)
     if heads and args.pin == "auto" and not args.cpus_allowed \
             and not args.hosts:
         pin_jobs(args, cells)
@@ -123,6 +128,29 @@ def setup(args):
     if args.counts and heads and not args.hosts and not args.dry_run:
         args.counter = cnt.Counter(ios=args.count_ios, reps=args.count_reps)
     return configs, cells, floors, used
+
+
+def spdk_setup(args, configs):
+    """spdk-aio asked for: its set-up (args.spdk, a spdk.Setup), or the
+    config skipped with the reason, said loudly and in the summary;
+    returns the configs."""
+    plugin = args.spdk_plugin or spdk.default_plugin()
+    why = spdk.refused(plugin, remote=bool(args.hosts))
+    if why:
+        skip_config(args, spdk.CONFIG, why)
+        return [c for c in configs if c != spdk.CONFIG]
+    args.spdk = spdk.Setup(plugin)
+    return configs
+
+
+def skip_config(args, config, why):
+    """A config asked for that cannot run here: said loudly, in the
+    notes and in results.json's "skipped"; the rest of the run goes on."""
+    msg = "%s is skipped: %s" % (config, why)
+    loud(msg)
+    args.setup_notes.append(msg)
+    args.skipped_configs.append("%s (every cell): %s" % (config, why))
+    return msg, args.skipped_configs[-1]
 
 
 def gate_floors(args, cells, configs):
@@ -300,6 +328,7 @@ def new_state(args, t0, cells, configs, floors, bdoc):
     return RunState(
         args=args, out=out, cells=cells, configs=configs,
         notes=list(args.setup_notes), t0=t0, floors=floors,
+        skipped=list(getattr(args, "skipped_configs", [])),
         baseline_doc=bdoc,
         settings={"rounds": args.rounds, "runtime": args.runtime,
                   "ramp_time": args.ramp_time, "quick": args.quick,
@@ -334,6 +363,7 @@ def measure(st, fio_version, engine_paths):
         st.env = environment(args, fio_version, tio)
         note_baseline_settings(st)
         make_target(st, engine_paths)
+        spdk_prepare(st)
         if not args.counts_only:
             rc = run_all(st, tio, rounds_of(st))
             st.notes += st.rounds_log or []
@@ -353,6 +383,7 @@ def measure(st, fio_version, engine_paths):
         # From here on, finish: clean up and write what was gathered.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        spdk_restore(st)
         if st.target:
             cleanup_target(st.target)
     if st.env is None:
@@ -360,6 +391,41 @@ def measure(st, fio_version, engine_paths):
         # t/io_uring was built): the writers still need it.
         st.env = environment(args, fio_version, tio)
     return rc
+
+
+def spdk_prepare(st):
+    """Hugepages and the JSON config of spdk-aio, on the target just
+    made; where that fails, spdk-aio is skipped (said why) and the rest
+    runs."""
+    sp = st.args.spdk
+    if sp is None or spdk.CONFIG not in st.configs:
+        return
+    try:
+        sp.prepare(st.target["path"], st.out)
+    except (OSError, subprocess.CalledProcessError) as e:
+        why = getattr(e, "stderr", None) or str(e)
+        spdk_restore(st)
+        msg, entry = skip_config(st.args, spdk.CONFIG, "its set-up "
+                                 "failed: %s" % str(why).strip())
+        st.notes.append(msg)
+        st.skipped.append(entry)
+        st.configs = [c for c in st.configs if c != spdk.CONFIG]
+        return
+    for n in sp.notes:
+        notice(n)
+    st.notes += sp.notes
+
+
+def spdk_restore(st):
+    """Give back spdk-aio's hugepages; loudly if they could not be."""
+    sp = getattr(st.args, "spdk", None)
+    if sp is None:
+        return
+    err = sp.restore()
+    if err:
+        msg = "spdk-aio: the machine was not given back as it was: %s" % err
+        loud(msg)
+        st.notes.append(msg)
 
 
 def gate_counts(st):
