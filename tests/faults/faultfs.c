@@ -229,21 +229,39 @@ static int ff_truncate(const char *p, off_t size, struct fuse_file_info *fi)
 	return (unsigned long long)size <= fsize ? 0 : -ENOSPC;
 }
 
+/*
+ * What every read and write does first: refuse another path, then the
+ * delay, a stall and an injected EIO (logged as @what) for @eio's offsets
+ * in [off, off + len).  Returns 0 to go on, or the -errno to answer.
+ */
+static int io_prologue(const char *p, unsigned long long off, size_t len,
+		       const struct offs *eio, const char *what)
+{
+	long long at;
+
+	if (strcmp(p, path))
+		return -ENOENT;
+	maybe_delay();
+	maybe_stall(off, len);
+	at = hit(eio, off, len);
+	if (at >= 0) {
+		logline(what, (unsigned long long)at);
+		return -EIO;
+	}
+	return 0;
+}
+
 static int ff_read(const char *p, char *buf, size_t len, off_t off,
 		   struct fuse_file_info *fi)
 {
 	unsigned long long o = (unsigned long long)off;
 	long long at;
+	int ret;
 
 	(void)fi;
-	if (strcmp(p, path))
-		return -ENOENT;
-	maybe_delay();
-	maybe_stall(o, len);
-	if ((at = hit(&eio_read, o, len)) >= 0) {
-		logline("eio read", (unsigned long long)at);
-		return -EIO;
-	}
+	ret = io_prologue(p, o, len, &eio_read, "eio read");
+	if (ret)
+		return ret;
 	if (o >= data_end) {
 		if (data_end < fsize)
 			logline("eof zero", o);
@@ -267,17 +285,12 @@ static int ff_write(const char *p, const char *buf, size_t len, off_t off,
 		    struct fuse_file_info *fi)
 {
 	unsigned long long o = (unsigned long long)off;
-	long long at;
+	int ret;
 
 	(void)fi;
-	if (strcmp(p, path))
-		return -ENOENT;
-	maybe_delay();
-	maybe_stall(o, len);
-	if ((at = hit(&eio_write, o, len)) >= 0) {
-		logline("eio write", (unsigned long long)at);
-		return -EIO;
-	}
+	ret = io_prologue(p, o, len, &eio_write, "eio write");
+	if (ret)
+		return ret;
 	if (o >= fsize)
 		return -ENOSPC;
 	if (len > fsize - o)
