@@ -18,7 +18,8 @@ What it needs, and what this module does about it:
     the run; afterwards it is unmounted (which frees every page DPDK
     left behind) and nr_hugepages set back to what it was.
   * LD_PRELOAD of the plugin on fio alone (SPDK's README: the plugin's
-    constructors must run before fio parses its options), thread=1 (one
+    constructors must run before fio parses its options), with SPDK's
+    own shared libraries on fio's LD_LIBRARY_PATH, thread=1 (one
     process: SPDK's threads are pthreads), --spdk_json_conf with a
     bdev_aio_create of the target, the bdev's name as filename, and
     --env_context=--no-pci so DPDK probes none of the machine's devices.
@@ -31,6 +32,7 @@ timer between pollers and is not in the figure.
 
 import json
 import os
+import stat
 import subprocess
 import tempfile
 
@@ -42,6 +44,7 @@ BDEV = "aior0"
 # large) take about 300 MiB of it; DPDK takes more only as it needs.
 HUGEPAGES = 512
 BUILD_CMD = "scripts/spdk-build.sh"
+FILE_BLOCK_SIZE = 512
 NR_HUGEPAGES = "/proc/sys/vm/nr_hugepages"
 
 
@@ -90,10 +93,20 @@ def fio_args(plugin, conf, hugedir):
             "--filename=%s" % BDEV]
 
 
+def libdir(plugin):
+    """SPDK's shared libraries, which the plugin links (against Debian's
+    shared DPDK, SPDK's configure builds them shared): build/lib beside
+    the plugin's build/fio."""
+    return os.path.join(os.path.dirname(os.path.dirname(
+        os.path.realpath(plugin))), "lib")
+
+
 def command(fio_cmd, plugin):
-    """@fio_cmd with the plugin preloaded into fio alone (env(1), so the
-    harness itself and every other config run without it)."""
-    return ["env", "LD_PRELOAD=%s" % plugin] + list(fio_cmd)
+    """@fio_cmd with the plugin preloaded into fio alone, and SPDK's
+    libraries on its library path (env(1), so the harness itself and
+    every other config run without them)."""
+    return ["env", "LD_PRELOAD=%s" % plugin,
+            "LD_LIBRARY_PATH=%s" % libdir(plugin)] + list(fio_cmd)
 
 
 def with_spdk(cell_opts, plugin, conf, hugedir):
@@ -118,8 +131,15 @@ class Setup:
         OSError or subprocess.CalledProcessError (the caller skips the
         config and says why)."""
         self.conf = os.path.join(out_dir, "spdk-aio.json")
+        # SPDK detects a block device's block size (BLKSSZGET) and
+        # refuses to guess a regular file's ("Block size could not be
+        # auto-detected"): 512, the engine's own where the file system
+        # reports no direct-I/O alignment, and what every cell's 4k
+        # requests are multiples of.
+        bsize = None if stat.S_ISBLK(os.stat(target_path).st_mode) \
+            else FILE_BLOCK_SIZE
         with open(self.conf, "w") as f:
-            json.dump(json_conf(target_path), f, indent=1)
+            json.dump(json_conf(target_path, bsize), f, indent=1)
             f.write("\n")
         with open(NR_HUGEPAGES) as f:
             self.nr_before = int(f.read().split()[0])

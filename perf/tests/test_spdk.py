@@ -37,11 +37,12 @@ class CommandLine(unittest.TestCase):
         lib = plan.fio_cmd(a, TARGET, CELL, "libaio")
         cmd = plan.fio_cmd(a, TARGET, CELL, "spdk-aio")
         # The plugin goes into fio alone, through env(1).
-        self.assertEqual(cmd[:3], ["env", "LD_PRELOAD=/c/spdk_bdev", a.fio])
+        self.assertEqual(cmd[:4], ["env", "LD_PRELOAD=/c/spdk_bdev",
+                                   "LD_LIBRARY_PATH=/lib", a.fio])
         # Every option of the cell as libaio has it, but the file.
         common = [x for x in lib if not x.startswith(("--ioengine",
                                                        "--filename"))]
-        self.assertEqual([x for x in cmd[2:] if x in common], common)
+        self.assertEqual([x for x in cmd[3:] if x in common], common)
         self.assertIn("--size=%d" % (1 << 30), cmd)
         self.assertIn("--direct=1", cmd)
         self.assertEqual([x for x in cmd if x.startswith("--filename")],
