@@ -377,6 +377,26 @@ static inline bool aior_aligned(uint64_t v, uint64_t align)
  */
 int aior_trim(int fd, bool is_blockdev, uint64_t off, uint64_t len);
 
+/*
+ * One real read of @len bytes at offset 0 of @fd with @rw_flags (RWF_*) in
+ * its iocb, through @c (set up by the caller, nothing else in flight on
+ * it; its counters are not kept), waited for: does the kernel take such
+ * flags on this file?  Buffered aio completes inside io_submit(), so the
+ * wait returns at once.  Returns 0 if the read completed (with any number of bytes), else its -errno: a
+ * refusal of the flags at submission (-EOPNOTSUPP: unknown to the kernel,
+ * or not supported by the file's file system; -EINVAL: a combination the
+ * kernel rejects), or what the read itself met; -ENOMEM.
+ */
+int aior_probe_read(struct aior_ctx *c, int fd, int rw_flags, size_t len);
+
+/*
+ * The type of the file system @fd is on, as /proc/self/mountinfo names it
+ * ("ext4", "tmpfs", "fuse.sshfs"), into @buf; where no mount matches the
+ * file's device (btrfs subvolumes), "f_type 0x..." from fstatfs().
+ * Returns 0 or -errno.
+ */
+int aior_fs_name(int fd, char *buf, size_t len);
+
 /* ---- bounce buffers (common/bounce.c) ---- */
 
 struct aior_bounce {

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "unit.h"
@@ -526,6 +528,81 @@ START_TEST(test_trim_loop_device_discards)
 }
 END_TEST
 
+/* ---- aior_probe_read(), aior_fs_name() ---- */
+
+START_TEST(test_probe_read_takes_known_flags)
+{
+	struct aior_ctx c;
+
+	ck_assert_int_eq(aior_ctx_setup(&c, 1, AIOR_REAP_SYSCALL), 0);
+	/* No flags, and RWF_HIPRI's neighbour RWF_DSYNC (4.7): taken. */
+	ck_assert_int_eq(aior_probe_read(&c, tfd, 0, 4096), 0);
+	ck_assert_int_eq(aior_probe_read(&c, tfd, RWF_DSYNC, 4096), 0);
+	/* Past the end of the file: 0 bytes, still a completed read. */
+	ck_assert_int_eq(aior_probe_read(&c, tfd, 0, 1 << 20), 0);
+	ck_assert_uint_eq(c.inflight, 0);
+	aior_ctx_teardown(&c);
+}
+END_TEST
+
+START_TEST(test_probe_read_refusals)
+{
+	struct aior_ctx c;
+	int wfd;
+
+	ck_assert_int_eq(aior_ctx_setup(&c, 1, AIOR_REAP_SYSCALL), 0);
+	/* A flag no kernel knows: refused at submission, as unknown. */
+	ck_assert_int_eq(aior_probe_read(&c, tfd, 1 << 30, 4096),
+			 -EOPNOTSUPP);
+	/* A file that cannot be read: the kernel's answer, as is. */
+	wfd = open(tpath, O_WRONLY | O_CLOEXEC);
+	ck_assert_int_ge(wfd, 0);
+	ck_assert_int_eq(aior_probe_read(&c, wfd, 0, 4096), -EBADF);
+	close(wfd);
+	ck_assert_uint_eq(c.inflight, 0);
+	aior_ctx_teardown(&c);
+}
+END_TEST
+
+START_TEST(test_probe_read_no_room)
+{
+	struct aior_ctx c;
+
+	/* io_submit() taking nothing (EAGAIN): said so, nothing in flight. */
+	ck_assert_int_eq(aior_ctx_setup(&c, 1, AIOR_REAP_SYSCALL), 0);
+	aior_t_seam_install();
+	aior_t_seam.submit_ret[0] = -EAGAIN;
+	aior_t_seam.submit_n = 1;
+	ck_assert_int_eq(aior_probe_read(&c, tfd, 0, 4096), -EAGAIN);
+	ck_assert_uint_eq(aior_t_seam.getevents_calls, 0);
+	ck_assert_uint_eq(c.inflight, 0);
+	aior_t_seam_remove();
+	aior_ctx_teardown(&c);
+}
+END_TEST
+
+START_TEST(test_fs_name_names_the_mount)
+{
+	char name[64], path[PATH_MAX];
+	struct statfs sfs;
+	int fd;
+
+	ck_assert_int_eq(aior_fs_name(tfd, name, sizeof(name)), 0);
+	ck_assert_msg(name[0] != '\0', "empty file system name");
+	/* /dev/shm is tmpfs on Linux systems with a RAM-backed /dev/shm. */
+	fd = open("/dev/shm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstatfs(fd, &sfs) || sfs.f_type != 0x01021994) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	ck_assert_int_eq(aior_fs_name(fd, name, sizeof(name)), 0);
+	ck_assert_str_eq(name, "tmpfs");
+	close(fd);
+	ck_assert_int_eq(aior_fs_name(-1, path, sizeof(path)), -EBADF);
+}
+END_TEST
+
 static Suite *file_suite(void)
 {
 	Suite *s = suite_create("file");
@@ -541,6 +618,14 @@ static Suite *file_suite(void)
 	tcase_add_loop_test(tc, test_open_direct_refusal, 0,
 			    sizeof(inject_cases) / sizeof(inject_cases[0]));
 	tcase_add_test(tc, test_open_fallback_failure_reported);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("probe");
+	tcase_add_checked_fixture(tc, file_setup, file_teardown);
+	tcase_add_test(tc, test_probe_read_takes_known_flags);
+	tcase_add_test(tc, test_probe_read_refusals);
+	tcase_add_test(tc, test_probe_read_no_room);
+	tcase_add_test(tc, test_fs_name_names_the_mount);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("geometry");
