@@ -55,6 +55,7 @@ struct aior_options {
 	 */
 	unsigned int userspace_reap;
 	unsigned int nowait;
+	unsigned int uncached;		/* fio's io_uring/pvsync2 option */
 	unsigned int cmdprio_percentage[2];
 	unsigned int cmdprio_class[2];
 	unsigned int cmdprio_level[2];
@@ -114,6 +115,16 @@ struct aior_counters {
 
 struct aior_prio;
 
+/*
+ * RWF_DONTCACHE (uncached=1): the kernel's uapi value since 6.14, for
+ * headers (and fio releases) that do not have it.
+ */
+#ifdef RWF_DONTCACHE
+#define AIOR_RWF_DONTCACHE	RWF_DONTCACHE
+#else
+#define AIOR_RWF_DONTCACHE	0x00000080
+#endif
+
 /* Per job (td->io_ops_data). */
 struct aior_data {
 	struct aior_group group;
@@ -154,8 +165,8 @@ struct aior_data {
 	bool said_fallback;		/* O_DIRECT refused: said once */
 	bool said_mismatch;		/* aio_block_size differs: said once */
 	/*
-	 * prep() calls aior_prio_prep() only if set: without nowait and
-	 * cmdprio the per-request cost is this one test.
+	 * prep() calls aior_prio_prep() only if set: without nowait,
+	 * uncached, atomic and cmdprio the per-request cost is this one test.
 	 */
 	bool prep_extra;
 	bool prep_slow;			/* prep_extra, or an eventfd to name */
@@ -163,6 +174,12 @@ struct aior_data {
 	int rw_flags;			/* RWF_* for every read and write */
 	int wr_flags;			/* RWF_* for writes only (RWF_ATOMIC) */
 	struct aior_prio *prio;		/* cmdprio state; NULL if unused */
+	/*
+	 * uncached=1: the context of the probe read each file gets at open
+	 * (prio.c), made at the first and kept to cleanup (io_destroy()
+	 * costs tens of milliseconds).  Zeroed until then.
+	 */
+	struct aior_ctx probe;
 	struct aior_counters cnt;
 	int stats_fd;			/* engine_stats_file, O_APPEND; or -1 */
 };
@@ -183,13 +200,15 @@ int aior_quiesce(struct thread_data *td, struct aior_data *ld,
 		 const char *why);
 /* open.c: the open_file() hook */
 int fio_aior_open_file(struct thread_data *td, struct fio_file *f);
-/* prio.c: libaio's per-request options (cmdprio*, nowait) */
+/* prio.c: per-request options (cmdprio*, nowait, atomic, uncached) */
 int aior_prio_init(struct thread_data *td, struct aior_data *ld);
 void aior_prio_prep(struct thread_data *td, struct aior_data *ld,
 		    struct io_u *io_u, struct iocb *iocb);
 void aior_prio_cleanup(struct aior_data *ld);
 void aior_prio_failed(struct thread_data *td, struct aior_data *ld,
 		      struct io_u *io_u, long res);
+int aior_uncached_open(struct thread_data *td, struct fio_file *f, int fd,
+		       bool is_blockdev);
 
 /*
  * report.c.  Every message of the engine goes through aior_log(): to

@@ -205,6 +205,11 @@ int fio_aior_open_file(struct thread_data *td, struct fio_file *f)
 		ret = setup_geometry(td, f, af, res.fd);
 		if (ret)
 			goto fail;
+	} else {
+		/* uncached=1: can this file take RWF_DONTCACHE? */
+		ret = aior_uncached_open(td, f, res.fd, res.is_blockdev);
+		if (ret)
+			goto fail;
 	}
 	f->fd = res.fd;
 	return 0;

@@ -274,6 +274,27 @@ struct fio_option aior_fio_options[] = {
 		.group	= FIO_OPT_G_INVALID,
 	},
 	{
+		/*
+		 * fio's io_uring and pvsync2 option, under its name, type
+		 * and help as fio 3.42 has them (RWF_DONTCACHE; before 3.39
+		 * it set RWF_UNCACHED, a flag no kernel merged, and 3.39
+		 * ignores it); no libaio has it.  Here RWF_DONTCACHE under
+		 * every fio.  fio takes any integer and tests it for
+		 * non-zero: 0..1 here, so a value a later fio may give a
+		 * meaning is not quietly taken as 1.
+		 */
+		.name	= "uncached",
+		.lname	= "Uncached",
+		.type	= FIO_OPT_INT,
+		.off1	= offsetof(struct aior_options, uncached),
+		.help	= "Use RWF_DONTCACHE for buffered read/writes (Linux 6.14+; refused with direct=1)",
+		.def	= "0",
+		.minval	= 0,
+		.maxval	= 1,
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_INVALID,
+	},
+	{
 		/* No default: it would override vectored's. */
 		.name	= "libaio_vectored",
 		.lname	= "libaioring vectored iocbs (libaio's name)",

@@ -21,6 +21,12 @@
  *			write, as libaio.  Where the kernel or the file
  *			cannot, each write fails as under libaio, and the
  *			engine says why once.
+ *   uncached		fio's io_uring and pvsync2 option (no libaio has
+ *			it): RWF_DONTCACHE on every read and write, buffered
+ *			I/O that leaves the page cache as it was (Linux
+ *			6.14+).  Refused at init with direct=1, and at open
+ *			where one real read with the flag is refused (an
+ *			older kernel, a file system without it).
  *
  * Everything is decided in aior_prio_init(): a job using none of these
  * leaves ld->prep_extra false and prep() never calls in here.
@@ -30,8 +36,10 @@
  * ioprio_set() before init, which covers this engine's requests too.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
 
 #include "compat.h"
 #include "engine.h"
@@ -44,6 +52,17 @@
 #ifndef IOCB_FLAG_IOPRIO
 #define IOCB_FLAG_IOPRIO	(1 << 1)
 #endif
+
+/*
+ * RWF_APPEND (4.16) and RWF_NOAPPEND (6.9), the kernel's values: together
+ * they make a kernel that knows every flag asked for answer EINVAL (see
+ * kernel_lacks_dontcache()).
+ */
+#define AIOR_RWF_APPEND		0x00000010
+#define AIOR_RWF_NOAPPEND	0x00000020
+
+/* The probe reads one block at offset 0. */
+#define AIOR_PROBE_LEN		4096
 
 extern const char fio_version_string[];
 
@@ -140,6 +159,23 @@ int aior_prio_init(struct thread_data *td, struct aior_data *ld)
 {
 	const struct aior_options *o = td->eo;
 
+	/*
+	 * fio's io_uring and pvsync2 drop the flag silently with direct=1,
+	 * so such a job measures O_DIRECT while its file says uncached; a
+	 * direct file that falls back to buffered (direct_fallback) would
+	 * then be neither.  Refuse the contradiction before any I/O.
+	 */
+	if (o->uncached && td->o.odirect) {
+		aior_log("libaioring: job '%s': uncached=1 is for buffered "
+			 "I/O and the job has direct=1: set direct=0 "
+			 "(RWF_DONTCACHE keeps buffered I/O out of the page "
+			 "cache, which O_DIRECT does not use)\n", td->o.name);
+		return 1;
+	}
+	if (o->uncached) {
+		ld->rw_flags |= AIOR_RWF_DONTCACHE;
+		ld->prep_extra = true;
+	}
 	if (o->nowait) {
 		ld->rw_flags |= RWF_NOWAIT;
 		ld->prep_extra = true;
@@ -195,8 +231,94 @@ void aior_prio_failed(struct thread_data *td, struct aior_data *ld,
 		 (unsigned long long)io_u->offset, strerror((int)-res));
 }
 
+/* Is the running kernel's release older than @maj.@min? */
+static bool kernel_before(const char *release, int maj, int min)
+{
+	int a = 0, b = 0;
+
+	if (sscanf(release, "%d.%d", &a, &b) != 2)
+		return false;
+	return a < maj || (a == maj && b < min);
+}
+
+/*
+ * A read with RWF_DONTCACHE came back EOPNOTSUPP: the flag unknown to the
+ * kernel, or the file's file system without it (FOP_DONTCACHE), alike.
+ * The kernel checks for unknown flags first, then for RWF_APPEND with
+ * RWF_NOAPPEND (EINVAL), then what the file supports: so EINVAL for all
+ * three together means it knows RWF_DONTCACHE.  Blamed on the kernel only
+ * if it also says a release before 6.14, so a backport is not.
+ */
+static bool kernel_lacks_dontcache(struct aior_ctx *c, int fd,
+				   const char *release)
+{
+	int ret = aior_probe_read(c, fd, AIOR_RWF_DONTCACHE | AIOR_RWF_APPEND |
+				  AIOR_RWF_NOAPPEND, AIOR_PROBE_LEN);
+
+	return ret != -EINVAL && kernel_before(release, 6, 14);
+}
+
+/*
+ * uncached=1, a file just opened buffered: one real read with
+ * RWF_DONTCACHE, as every request of the job will carry it, so a kernel
+ * or file system without it fails the job here, before any I/O, rather
+ * than every request.  Files fio opens before init (to size them) are
+ * not probed: the job probes them again when it opens them for I/O.
+ * Returns 0, or -errno after one line naming the file and why.
+ */
+int aior_uncached_open(struct thread_data *td, struct fio_file *f, int fd,
+		       bool is_blockdev)
+{
+	const struct aior_options *o = td->eo;
+	struct aior_data *ld = td->io_ops_data;
+	struct utsname u;
+	char fs[64];
+	int ret;
+
+	if (!o->uncached || !ld)
+		return 0;
+	if (!ld->probe.io) {
+		ret = aior_ctx_setup(&ld->probe, 1, AIOR_REAP_SYSCALL);
+		if (ret) {
+			aior_log("libaioring: %s: uncached=1: no aio context "
+				 "for the RWF_DONTCACHE probe read: io_setup: "
+				 "%s\n", f->file_name, strerror(-ret));
+			return ret;
+		}
+	}
+	ret = aior_probe_read(&ld->probe, fd, AIOR_RWF_DONTCACHE,
+			      AIOR_PROBE_LEN);
+	if (!ret)
+		return 0;
+	if (uname(&u) < 0)
+		snprintf(u.release, sizeof(u.release), "unknown");
+	if (ret != -EOPNOTSUPP)
+		aior_log("libaioring: %s: uncached=1: a read with "
+			 "RWF_DONTCACHE failed: %s (kernel %s)\n",
+			 f->file_name, strerror(-ret), u.release);
+	else if (kernel_lacks_dontcache(&ld->probe, fd, u.release))
+		aior_log("libaioring: %s: uncached=1 needs RWF_DONTCACHE, "
+			 "which this kernel (%s) does not support: it needs "
+			 "Linux 6.14 or later\n", f->file_name, u.release);
+	else if (is_blockdev)
+		aior_log("libaioring: %s: uncached=1: block devices do not "
+			 "support RWF_DONTCACHE (kernel %s refused a read with "
+			 "it: EOPNOTSUPP); use a file on a file system that "
+			 "does, such as ext4 or xfs\n", f->file_name,
+			 u.release);
+	else
+		aior_log("libaioring: %s: uncached=1: its file system (%s) "
+			 "does not support RWF_DONTCACHE (kernel %s refused a "
+			 "read with it: EOPNOTSUPP); use a file on one that "
+			 "does, such as ext4 or xfs\n", f->file_name,
+			 aior_fs_name(fd, fs, sizeof(fs)) ? "unknown" : fs,
+			 u.release);
+	return ret;
+}
+
 void aior_prio_cleanup(struct aior_data *ld)
 {
+	aior_ctx_teardown(&ld->probe);
 	if (!ld->prio)
 		return;
 #if AIOR_FIO_CMDPRIO
