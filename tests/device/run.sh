@@ -38,6 +38,7 @@
 set -euo pipefail
 
 me=device
+t_begin=$SECONDS
 say() { printf '%s: %s\n' "$me" "$*"; }
 die() { printf '%s: FAIL: %s\n' "$me" "$*" >&2; exit 1; }
 
@@ -258,14 +259,15 @@ boot "$accel" "" "$timeout_s"
 rm -f "$dir/PASS" "$dir/FAIL" "$dir/SKIPPED"
 [ -f "$dir/out/results.txt" ] && cp "$dir/out/results.txt" "$dir/results.txt"
 [ -d "$dir/out/log" ] && rm -rf "$dir/log" && mv "$dir/out/log" "$dir/log"
-say "guest ended after $((SECONDS - start))s: $GUEST"
+GUEST_SECS=$((SECONDS - start))
+say "guest ended after ${GUEST_SECS}s, the stage after $((SECONDS - t_begin))s: $GUEST"
 case $GUEST in
 "DONE PASS"*) status=PASS ;;
 "DONE SKIPPED"*) status=SKIPPED ;;
 *) status=FAIL ;;
 esac
 {
-	echo "$status: $GUEST, $((SECONDS - start))s, $kver under $accel"
+	echo "$status: $GUEST; guest ${GUEST_SECS}s, stage $((SECONDS - t_begin))s, $kver under $accel"
 } >"$dir/$status"
 if [ -f "$dir/results.txt" ]; then
 	say "results ($dir/results.txt):"
