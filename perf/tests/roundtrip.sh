@@ -121,4 +121,48 @@ for name, kind, want in (("ab", "ab.", 2), ("ab", "count.", 9),
         name, len(cases), cases[0].get("name"),
         cases[0].find("system-out").text))
 EOF
+# 5. spdk-aio (SPDK's fio plugin, docs/spdk.md): where it cannot run it is
+#    skipped, said, and every output is still written and valid; where
+#    it can (root, scripts/spdk-build.sh run), its row is in every output
+#    and vm.nr_hugepages is given back.
+run spdk-skip --engine "$engine" --configs aioring,libaio,spdk-aio \
+	--spdk-plugin /nonexistent/spdk_bdev --rounds 1
+[ "$rc" = 0 ] || fail "spdk-aio skipped: exit $rc, want 0"
+grep -q "spdk-aio is skipped: .*scripts/spdk-build.sh" "$work/spdk-skip.log" ||
+	fail "the skip does not name scripts/spdk-build.sh"
+spdk_runs=0
+if [ "$(id -u)" = 0 ] && [ -f "${AIOR_CACHE:-$HOME/.cache/libaioring}/spdk/spdk_bdev" ]; then
+	hugepages=$(cat /proc/sys/vm/nr_hugepages)
+	run spdk --engine "$engine" --configs aioring,libaio,spdk-aio --rounds 1
+	[ "$rc" = 0 ] || fail "spdk-aio run: exit $rc"
+	[ "$(cat /proc/sys/vm/nr_hugepages)" = "$hugepages" ] ||
+		fail "vm.nr_hugepages not given back"
+	spdk_runs=1
+else
+	echo "== spdk: not run (needs root and scripts/spdk-build.sh)"
+fi
+python3 - "$work" "$spdk_runs" <<'EOF'
+import json, os, sys
+import xml.etree.ElementTree as ET
+work, ran = sys.argv[1], sys.argv[2] == "1"
+for name in ["spdk-skip"] + (["spdk"] if ran else []):
+    d = os.path.join(work, name)
+    doc = json.load(open(os.path.join(d, "results.json")))
+    ET.parse(os.path.join(d, "junit.xml"))
+    bmf = json.load(open(os.path.join(d, "bmf.json")))
+    summary = open(os.path.join(d, "summary.md")).read()
+    table = open(os.path.join(d, "table.txt")).read()
+    ok = [s for s in doc["samples"] if s["config"] == "spdk-aio" and s["ok"]]
+    if name == "spdk-skip":
+        assert "spdk-aio" not in doc["configs"] and not ok, doc["configs"]
+        assert any(k.startswith("spdk-aio (every cell)")
+                   for k in doc["skipped"]), doc["skipped"]
+        assert "spdk-aio is skipped" in summary
+    else:
+        assert ok and "spdk-aio" in doc["configs"], doc["failures"]
+        assert any(k.endswith("/spdk-aio") for k in bmf), list(bmf)
+        assert "| spdk-aio |" in summary and "spdk-aio" in table
+    print("ok  : %s: results.json, junit.xml, bmf.json, summary.md, "
+          "table.txt" % name)
+EOF
 echo "roundtrip.sh: PASS"
