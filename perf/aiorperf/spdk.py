@@ -58,8 +58,10 @@ def refused(plugin, euid=None, remote=False):
     """Why spdk-aio cannot run here (one line), or None.  Pure: the
     caller hands in what it found (the plugin path, the user)."""
     if remote:
-        return ("fio's client/server mode does not work with SPDK's fio "
-                "plugin (SPDK issue #1118)")
+        return ("through --client the hosts' fio servers would have to "
+                "run with SPDK's plugin preloaded and their stdout and "
+                "stderr on /dev/null, or the plugin refuses them (SPDK "
+                "issue #1118, docs/spdk.md)")
     if euid is None:
         euid = os.geteuid()
     if euid != 0:
