@@ -129,7 +129,10 @@ def add_run_args(p):
     g.add_argument("--configs", type=csv_list, default=None,
                    help="comma list of engine names (aioring, or the NAMEs "
                         "of --engine NAME=PATH), libaio, libaio-ur, "
-                        "io_uring, or NAME:key=val[:key=val] variants "
+                        "io_uring, spdk-aio (SPDK's fio plugin on an aio "
+                        "bdev of the target: root and "
+                        "scripts/spdk-build.sh, docs/spdk.md), or "
+                        "NAME:key=val[:key=val] variants "
                         "(default %s; with named engines: the named "
                         "engines, libaio, io_uring)" % DEFAULT_CONFIGS)
     g.add_argument("--engine", action="append", default=[],
