@@ -178,7 +178,7 @@ dev_of() {	# SERIAL NSID
 say "kernel $(uname -r), $(fio --version), engine $ENGINE"
 modprobe nvme || say "modprobe nvme failed"
 for _ in $(seq 60); do
-	dev_of aior-hot6 1 >/dev/null && dev_of aior-zns 1 >/dev/null && break
+	dev_of aior-hot7 1 >/dev/null && dev_of aior-zns 1 >/dev/null && break
 	sleep 0.5
 done
 D512=$(dev_of aior-main 1) D4K=$(dev_of aior-main 2) DBAD=$(dev_of aior-main 3)
@@ -538,6 +538,8 @@ hot() {	# KIND ENGINE CONTROLLER
 	case $kind in
 	read) args=(--rw=randread --time_based --runtime="$hot_runtime") ;;
 	write) args=(--rw=randwrite --time_based --runtime="$hot_runtime") ;;
+	read-zero) args=(--rw=randread --time_based --runtime=10
+			 --continue_on_error=read "--ignore_error=5,5") ;;
 	verify) args=(--rw=randwrite --verify=crc32c --verify_backlog=16
 		      --loops=1000 --runtime="$hot_runtime"
 		      --verify_state_save=0) ;;
@@ -573,7 +575,8 @@ hot() {	# KIND ENGINE CONTROLLER
 	SECS="$((SECS / 10)).$((SECS % 10))"
 	HV=FAIL
 	HMSG=$(grep -m1 -E "io_u error on file $dev|^libaioring: .*$dev" "$LOG" | sed 's/^fio: //')
-	if [ "$RC" = 0 ]; then HD="exit 0 ${SECS}s after device_del, at the end of its runtime=${hot_runtime}"
+	if [ "$RC" = 0 ] && [ -e "/sys/block/$n" ]; then HD="exit 0, $dev still there: the controller was not removed"
+	elif [ "$RC" = 0 ]; then HD="exit 0 ${SECS}s after device_del, at the end of its runtime=${hot_runtime}"
 		HD+=", $(sed -n 's/^ *issued rwts: \(.*\) dropped.*/\1/p' "$LOG")"
 	elif [ "$RC" -ge 124 ]; then HD="timed out or killed (exit $RC)"
 	elif [ -z "$HMSG" ]; then HD="exit $RC, no message naming $dev"
@@ -593,6 +596,24 @@ if want hot; then
 		i=$((i + 1)); hot "$kind" libaio "hot$i"
 		report "hot-remove/$kind" "$ev" "$ed" "$HV ($HD)"
 	done
+	# The reads of a removed namespace return 0 bytes without an error
+	# (libaio's read job above runs on "successfully"): the engine must
+	# make each one EIO.  Carrying on past EIO, its job counts far more
+	# errors than could have been in flight (32) at the removal.
+	hot read-zero aior hot7
+	errs=$(sed -n 's/^ *errors *: total=\([0-9]*\).*/\1/p' "$LOG")
+	ev=FAIL
+	if [ "$RC" -ge 124 ]; then ed="timed out or killed (exit $RC)"
+	elif [ "${errs:-0}" -le 32 ]; then ed="exit $RC, ${errs:-no} errors: the 0-byte reads were not made errors"
+	else
+		c=$(stats_balance "$LOG")
+		if [ -n "$c" ]; then ed="counters: $c"
+		else
+			ev=PASS
+			ed="exit $RC, $(grep -m1 -E 'errors *: total=' "$LOG" | sed 's/^ *//') in the 10s after device_del, more than the 32 in flight; $(grep "^libaioring: job" "$LOG" | awk '{for(i=1;i<=NF;i++){split($i,p,"=");k[p[1]]=p[2]}} END{printf "submitted=%d reaped=%d", k["submitted"], k["reaped_ring"]+k["reaped_syscall"]}')"
+		fi
+	fi
+	report "hot-remove/read-0-bytes-is-EIO" "$ev" "$ed" "see hot-remove/read: exit 0, every 0-byte read taken as done"
 fi
 
 status=PASS

@@ -11,7 +11,7 @@
 # so the host's fio and the host-built engine run there unchanged.  Its
 # devices: one controller with a 512-byte-LBA, a 4096-byte-LBA and a
 # failing namespace (blkdebug: reads and writes of chosen LBAs fail), a
-# zoned controller (64 MiB zones), and six controllers in hotplug slots
+# zoned controller (64 MiB zones), and seven controllers in hotplug slots
 # (pcie-root-port) that the guest asks to have removed, through QEMU's
 # monitor, while a job runs on each.
 #
@@ -143,7 +143,7 @@ ENV
 # so the format's read_aio/write_aio events arm the rules; reads of LBA
 # 4096 and writes of LBA 6144 (512-byte sectors: 2 MiB and 3 MiB) fail
 # with EIO, every time.
-for i in ns512 ns4k bad hot1 hot2 hot3 hot4 hot5 hot6; do
+for i in ns512 ns4k bad hot1 hot2 hot3 hot4 hot5 hot6 hot7; do
 	truncate -s 64M "$dir/img/$i.img"
 done
 truncate -s 1G "$dir/img/zns.img"
@@ -164,7 +164,7 @@ qargs=(-machine q35 -smp 2 -m 1536 -display none -no-reboot -nodefaults
        -device virtio-9p-pci,fsdev=out,mount_tag=out)
 # shellcheck disable=SC2207 # blk's words have no spaces
 qargs+=($(blk ns512) $(blk ns4k) $(blk zns) $(blk hot1) $(blk hot2)
-	$(blk hot3) $(blk hot4) $(blk hot5) $(blk hot6))
+	$(blk hot3) $(blk hot4) $(blk hot5) $(blk hot6) $(blk hot7))
 qargs+=(-blockdev "driver=file,filename=$dir/img/bad.img,node-name=bad-file"
 	-blockdev "{\"driver\":\"raw\",\"node-name\":\"bad\",\"file\":{\"driver\":\"blkdebug\",\"image\":\"bad-file\",\"inject-error\":[{\"event\":\"read_aio\",\"iotype\":\"read\",\"errno\":5,\"sector\":4096},{\"event\":\"write_aio\",\"iotype\":\"write\",\"errno\":5,\"sector\":6144}]}}")
 qargs+=(-device nvme,id=main,serial=aior-main
@@ -173,7 +173,7 @@ qargs+=(-device nvme,id=main,serial=aior-main
 	-device nvme-ns,bus=main,nsid=3,drive=bad,logical_block_size=512,physical_block_size=512
 	-device nvme,id=znsc,serial=aior-zns
 	-device nvme-ns,bus=znsc,nsid=1,drive=zns,logical_block_size=4096,physical_block_size=4096,zoned=true,zoned.zone_size=64M)
-for i in 1 2 3 4 5 6; do
+for i in 1 2 3 4 5 6 7; do
 	qargs+=(-device "pcie-root-port,id=rp$i,chassis=$i,slot=$i"
 		-device "nvme,id=hot$i,serial=aior-hot$i,drive=hot$i,bus=rp$i")
 done
@@ -205,8 +205,13 @@ boot() {
 	cat_pid=$!
 	exec 8< <(tail -n +1 -F "$dir/ctl.log" 2>/dev/null)
 	tail_pid=$!
+	local part='' chunk
 	while kill -0 "$qemu_pid" 2>/dev/null; do
-		if IFS= read -r -t 2 line <&8; then
+		# The guest's UART writes a character at a time: a read that
+		# times out mid-line keeps what it got for the next one.
+		chunk=''
+		if IFS= read -r -t 2 chunk <&8; then
+			line=$part$chunk part=''
 			line=${line%$'\r'}
 			case $line in
 			@@BOOTED*)
@@ -218,6 +223,8 @@ boot() {
 			@@DONE\ *|@@FAIL\ *)
 				GUEST=${line#@@} ;;
 			esac
+		else
+			part+=$chunk
 		fi
 		if [ "$booted" = 0 ] && [ "$SECONDS" -gt $((start + boot_timeout)) ]; then
 			GUEST="did not boot within ${boot_timeout}s"
