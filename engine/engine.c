@@ -6,15 +6,24 @@
  * user space, a poller over one context per file, and a reset that drains
  * every in-flight request before it reports.
  *
- * The hot hooks, in the order fio calls them: close (open is open.c's),
- * prep, queue, commit, getevents, event.  The cold ones around a job,
- * init, post_init and cleanup, are setup.c's.
+ * The hot hooks, in the order fio calls them: prep, queue, commit,
+ * getevents, event.  Opening and closing files are open.c's; the cold
+ * hooks around a job, init, post_init and cleanup, are setup.c's.
  *
  * Accounting invariant: every request fio believes in flight is in
  * exactly one place: a submission queue (queued, not yet accepted), a
  * context (accepted by the kernel), or the parked array (completed,
  * waiting for getevents() to report it).  Nothing leaves one place
  * without entering the next, so nothing is lost.
+ *
+ * Out of line on purpose.  A hook that calls a function and then has work
+ * left must save registers on every request, so each hook's rarer paths
+ * are functions of their own, reached as the last thing the hook does (a
+ * tail call): AIOR_TAIL marks them, AIOR_COLD the error and fallback
+ * paths among them (common/aioring.h).  The guard is a count, not a
+ * reading of the code: jobs/insn-floors.json holds the engine's own
+ * instructions per request, and CI fails a change that raises them
+ * (scripts/insn-floors.py).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,28 +41,6 @@
 static inline bool is_data_ddir(enum fio_ddir ddir)
 {
 	return ddir == DDIR_READ || ddir == DDIR_WRITE;
-}
-
-/* ---- close (open is open.c's) ---- */
-
-static int fio_aior_close_file(struct thread_data *td, struct fio_file *f)
-{
-	struct aior_data *ld = job_data(td);
-	struct aior_file *af = f->engine_data;
-	int ret = 0;
-
-	/*
-	 * fio closes a file once no io_u holds it, so nothing of it should
-	 * be in flight; drain anyway rather than close under the kernel.
-	 */
-	if (ld && af && af->sq && (af->sq->n || af->sq->ctx.inflight))
-		aior_quiesce(td, ld, "close");
-	if (f->fd != -1 && close(f->fd) < 0)
-		ret = errno;
-	f->fd = -1;
-	free(af);
-	f->engine_data = NULL;
-	return ret;
 }
 
 /* ---- prep / queue / commit: the hot submit path ---- */
@@ -74,21 +61,16 @@ static inline struct aior_sq *file_sq(struct aior_data *ld,
 }
 
 /*
- * The rarer parts of an iocb: the group's eventfd (wait_mode=eventfd) and
- * libaio's per-request options.  One test in prep() covers both.
- *
- * prep()'s rare paths are out of line and called last, as tail calls: a
- * call with work left after it would make the hook save registers on
- * every request.
+ * The rarer parts of an iocb: the group's eventfd (a job with several
+ * contexts that sleeps, wait_mode=block) and libaio's per-request options
+ * (priority, nowait, atomic).  One test in prep() covers both.
  */
-static __attribute__((noinline)) int prep_slow(struct thread_data *td,
-					       struct aior_data *ld,
-					       struct io_u *io_u,
-					       struct iocb *iocb)
+static AIOR_TAIL int prep_slow(struct thread_data *td, struct aior_data *ld,
+			       struct io_u *io_u, struct iocb *iocb)
 {
 	aior_group_prep_iocb(&ld->group, iocb);
 	if (ld->prep_extra)
-		aior_prio_prep(td, ld, io_u, iocb);
+		aior_flags_prep(td, ld, io_u, iocb);
 	return 0;
 }
 
@@ -127,11 +109,9 @@ static inline int prep_iocb(struct thread_data *td, struct aior_data *ld,
  * copy instead.  Write data is copied in at queue(), not here: fio fills
  * in verify headers and scrambles buffers after prep.
  */
-static __attribute__((noinline)) int prep_bounced(struct thread_data *td,
-						  struct aior_data *ld,
-						  struct aior_req *req,
-						  struct io_u *io_u,
-						  uint32_t align)
+static AIOR_TAIL int prep_bounced(struct thread_data *td,
+				  struct aior_data *ld, struct aior_req *req,
+				  struct io_u *io_u, uint32_t align)
 {
 	void *buf = aior_bounce_begin(&req->bounce, io_u->xfer_buf,
 				      io_u->xfer_buflen, align, false);
@@ -143,7 +123,7 @@ static __attribute__((noinline)) int prep_bounced(struct thread_data *td,
 	return prep_iocb(td, ld, req, io_u, buf);
 }
 
-static int fio_aior_prep(struct thread_data *td, struct io_u *io_u)
+int fio_aior_prep(struct thread_data *td, struct io_u *io_u)
 {
 	struct aior_data *ld = job_data(td);
 	struct aior_req *req = io_u->engine_data;
@@ -227,6 +207,35 @@ static inline uint64_t sq_reaped(const struct aior_sq *sq)
 }
 
 /*
+ * io_submit() took none of @sq's requests from *@done on, and nothing is
+ * in flight to make room.  Within stall_timeout: wait a moment, then the
+ * caller retries (false).  Past it: fail them all with EAGAIN at once,
+ * without a new wait per request, until the kernel takes one (true).
+ */
+static bool sq_stalled(struct thread_data *td, struct aior_data *ld,
+		       struct aior_sq *sq, unsigned int *done)
+{
+	const struct aior_options *o = td->eo;
+	uint64_t now = aior_now_ns();
+
+	if (!ld->stall_start) {
+		ld->stall_start = now;
+	} else if (now - ld->stall_start > o->stall_timeout * 1000000ull) {
+		aior_log("libaioring: job '%s': io_submit() refused every "
+			 "request (EAGAIN) for %llu ms with nothing in flight: "
+			 "aio appears stalled, failing %u request(s)\n",
+			 td->o.name,
+			 (unsigned long long)((now - ld->stall_start) / 1000000),
+			 sq->n - *done);
+		while (*done < sq->n)
+			park(ld, sq->iocbs[(*done)++], -EAGAIN);
+		return true;
+	}
+	usleep(1);
+	return false;
+}
+
+/*
  * Hand what @sq holds to the kernel.  EAGAIN with requests in flight is
  * backpressure: stop, the next reap makes room and getevents() comes
  * back here.  EAGAIN with nothing in flight is retried for
@@ -238,7 +247,6 @@ static inline uint64_t sq_reaped(const struct aior_sq *sq)
 static int sq_submit(struct thread_data *td, struct aior_data *ld,
 		     struct aior_sq *sq)
 {
-	struct aior_options *o = td->eo;
 	unsigned int done = 0;
 	int ret = 0;
 
@@ -257,8 +265,6 @@ static int sq_submit(struct thread_data *td, struct aior_data *ld,
 			done += got;
 			ld->stall_start = 0;
 		} else if (got == -EAGAIN) {
-			uint64_t now;
-
 			if (aior_group_inflight(&ld->group)) {
 				sq->full = true;
 				sq->full_at = sq_reaped(sq);
@@ -266,28 +272,8 @@ static int sq_submit(struct thread_data *td, struct aior_data *ld,
 				ret = -EAGAIN;
 				break;
 			}
-			now = aior_now_ns();
-			if (!ld->stall_start) {
-				ld->stall_start = now;
-			} else if (now - ld->stall_start >
-				   o->stall_timeout * 1000000ull) {
-				/*
-				 * Still stalled: fail at once, without a new
-				 * wait per request, until the kernel takes one.
-				 */
-				aior_log("libaioring: job '%s': io_submit() "
-					 "refused every request (EAGAIN) for "
-					 "%llu ms with nothing in flight: aio "
-					 "appears stalled, failing %u "
-					 "request(s)\n", td->o.name,
-					 (unsigned long long)((now -
-					 ld->stall_start) / 1000000),
-					 sq->n - done);
-				while (done < sq->n)
-					park(ld, sq->iocbs[done++], -EAGAIN);
+			if (sq_stalled(td, ld, sq, &done))
 				break;
-			}
-			usleep(1);
 		} else {
 			/* The kernel rejected iocbs[0]: fail it alone. */
 			ld->cnt.submit_errors++;
@@ -326,9 +312,8 @@ static inline bool sq_may_hold(const struct aior_data *ld,
  * and with @hold those sq_may_hold() lets wait.  Returns how many queues
  * were held.
  */
-static __attribute__((noinline)) unsigned int submit_dirty(
-				struct thread_data *td, struct aior_data *ld,
-				bool hold)
+static AIOR_TAIL unsigned int submit_dirty(struct thread_data *td,
+					   struct aior_data *ld, bool hold)
 {
 	unsigned int i, kept = 0, held = 0;
 
@@ -393,10 +378,8 @@ int aior_quiesce(struct thread_data *td, struct aior_data *ld,
 	return ret;
 }
 
-/* flush and trim go through the drain: they must not overtake writes. */
-static __attribute__((noinline)) enum fio_q_status queue_sync(
-				    struct thread_data *td,
-				    struct aior_data *ld, struct io_u *io_u)
+static AIOR_TAIL enum fio_q_status queue_sync(struct thread_data *td,
+				  struct aior_data *ld, struct io_u *io_u)
 {
 	struct aior_file *af = io_u->file->engine_data;
 	int ret;
@@ -425,32 +408,12 @@ static __attribute__((noinline)) enum fio_q_status queue_sync(
 	return FIO_Q_COMPLETED;
 }
 
-#if defined(AIOR_PLANTED_DELAY_NS) && AIOR_PLANTED_DELAY_NS > 0
-/*
- * Test-only (CMake -DAIOR_PLANTED_DELAY_NS=N, never in a release build):
- * a fixed busy wait per request, the known slowdown the performance
- * gate's sensitivity study must catch (docs/perf/sensitivity.md).
- */
-static void planted_delay(void)
-{
-	uint64_t t0 = aior_now_ns();
-
-	while (aior_now_ns() - t0 < AIOR_PLANTED_DELAY_NS)
-		;
-}
-#else
-static inline void planted_delay(void)
-{
-}
-#endif
-
 /*
  * queue_single()'s io_submit() took nothing (@ret: -EAGAIN or the
  * request's -errno).
  */
-static __attribute__((noinline)) enum fio_q_status single_refused(
-				struct thread_data *td, struct io_u *io_u,
-				int ret)
+static AIOR_COLD enum fio_q_status single_refused(struct thread_data *td,
+						  struct io_u *io_u, int ret)
 {
 	struct aior_data *ld = job_data(td);
 	struct aior_req *req = io_u->engine_data;
@@ -471,14 +434,12 @@ static __attribute__((noinline)) enum fio_q_status single_refused(
 
 /*
  * iodepth=1: submit now, one io_submit() per request, as fio would at
- * commit.  Out of line, like every path of queue() that calls on after a
- * call: queue() itself then saves no registers for the batched path.
- * Only td and io_u live across the io_submit(): the rest is found again
- * if it failed.
+ * commit.  Only td and io_u live across the io_submit(): the rest is
+ * found again if it failed.
  */
-static __attribute__((noinline)) enum fio_q_status queue_single(
-				struct thread_data *td, struct aior_sq *sq,
-				struct io_u *io_u)
+static AIOR_TAIL enum fio_q_status queue_single(struct thread_data *td,
+						struct aior_sq *sq,
+						struct io_u *io_u)
 {
 	struct aior_req *req = io_u->engine_data;
 	struct iocb *iocb = &req->iocb;
@@ -505,9 +466,9 @@ static inline enum fio_q_status queue_data(struct thread_data *td,
 }
 
 /* The reset that reset_every asks for, and a bounced write's copy-in. */
-static __attribute__((noinline)) enum fio_q_status queue_slow(
-				struct thread_data *td, struct aior_data *ld,
-				struct io_u *io_u, bool reset)
+static AIOR_TAIL enum fio_q_status queue_slow(struct thread_data *td,
+					      struct aior_data *ld,
+					      struct io_u *io_u, bool reset)
 {
 	struct aior_req *req = io_u->engine_data;
 
@@ -527,8 +488,7 @@ static __attribute__((noinline)) enum fio_q_status queue_slow(
 	return queue_data(td, ld, io_u);
 }
 
-static enum fio_q_status fio_aior_queue(struct thread_data *td,
-					struct io_u *io_u)
+enum fio_q_status fio_aior_queue(struct thread_data *td, struct io_u *io_u)
 {
 	const struct aior_options *o = td->eo;
 	struct aior_data *ld = job_data(td);
@@ -548,8 +508,8 @@ static enum fio_q_status fio_aior_queue(struct thread_data *td,
 }
 
 /* The commit that has to submit, or to read a ring to decide. */
-static __attribute__((noinline)) int commit_dirty(struct thread_data *td,
-						  struct aior_data *ld)
+static AIOR_TAIL int commit_dirty(struct thread_data *td,
+				  struct aior_data *ld)
 {
 	unsigned int held = submit_dirty(td, ld, true);
 
@@ -560,7 +520,7 @@ static __attribute__((noinline)) int commit_dirty(struct thread_data *td,
 	return 0;
 }
 
-static int fio_aior_commit(struct thread_data *td)
+int fio_aior_commit(struct thread_data *td)
 {
 	struct aior_data *ld = job_data(td);
 	struct aior_sq *sq = ld->dirty[0];
@@ -583,9 +543,8 @@ static int fio_aior_commit(struct thread_data *td)
 
 /* ---- getevents / event: the hot completion path ---- */
 
-static __attribute__((noinline)) unsigned int take_parked(
-				       struct aior_data *ld, unsigned int at,
-				       unsigned int max)
+static AIOR_TAIL unsigned int take_parked(struct aior_data *ld,
+					  unsigned int at, unsigned int max)
 {
 	unsigned int n = ld->nr_parked;
 
@@ -603,14 +562,11 @@ static __attribute__((noinline)) unsigned int take_parked(
 /*
  * The rest of getevents(), once what was ready is not the answer: submit
  * what is queued or held, then wait for at least @min with @got events
- * already taken.  Out of line, so the common call sets up no frame for it.
+ * already taken.
  */
-static __attribute__((noinline)) int wait_events(struct thread_data *td,
-						 struct aior_data *ld,
-						 unsigned int got,
-						 unsigned int min,
-						 unsigned int max,
-						 const struct timespec *t)
+static AIOR_TAIL int wait_events(struct thread_data *td, struct aior_data *ld,
+				 unsigned int got, unsigned int min,
+				 unsigned int max, const struct timespec *t)
 {
 	int ret;
 
@@ -651,8 +607,8 @@ static inline bool still_ready(const struct aior_data *ld)
 	return true;
 }
 
-static int fio_aior_getevents(struct thread_data *td, unsigned int min,
-			      unsigned int max, const struct timespec *t)
+int fio_aior_getevents(struct thread_data *td, unsigned int min,
+		       unsigned int max, const struct timespec *t)
 {
 	struct aior_data *ld = job_data(td);
 	bool held = ld->held;
@@ -683,21 +639,18 @@ static int fio_aior_getevents(struct thread_data *td, unsigned int min,
 }
 
 /* A request the kernel failed: its error, and what atomic=1 says. */
-static __attribute__((noinline)) struct io_u *event_failed(
-				struct thread_data *td, struct aior_data *ld,
-				struct io_u *io_u, long res)
+static AIOR_COLD struct io_u *event_failed(struct thread_data *td,
+					   struct aior_data *ld,
+					   struct io_u *io_u, long res)
 {
 	io_u->error = (int)-res;
 	if (ld->prep_extra)
-		aior_prio_failed(td, ld, io_u, res);
+		aior_flags_failed(td, ld, io_u, res);
 	aior_compat_completed(td, io_u);
 	return io_u;
 }
 
-/*
- * What the kernel's result @res says of @io_u.  Every call out of here is
- * the last thing done, so event() saves no registers.
- */
+/* What the kernel's result @res says of @io_u. */
 static inline struct io_u *event_result(struct thread_data *td,
 					struct aior_data *ld,
 					struct io_u *io_u, long res)
@@ -715,9 +668,9 @@ static inline struct io_u *event_result(struct thread_data *td,
 }
 
 /* A bounced request: read data goes back to fio's buffer first. */
-static __attribute__((noinline)) struct io_u *event_bounced(
-				struct thread_data *td, struct aior_data *ld,
-				struct io_u *io_u, long res)
+static AIOR_TAIL struct io_u *event_bounced(struct thread_data *td,
+					   struct aior_data *ld,
+					   struct io_u *io_u, long res)
 {
 	struct aior_req *req = io_u->engine_data;
 
@@ -726,7 +679,7 @@ static __attribute__((noinline)) struct io_u *event_bounced(
 	return event_result(td, ld, io_u, res);
 }
 
-static struct io_u *fio_aior_event(struct thread_data *td, int event)
+struct io_u *fio_aior_event(struct thread_data *td, int event)
 {
 	struct aior_data *ld = job_data(td);
 	struct io_event *ev = &ld->events[event];
@@ -739,33 +692,3 @@ static struct io_u *fio_aior_event(struct thread_data *td, int event)
 		return event_bounced(td, ld, io_u, res);
 	return event_result(td, ld, io_u, res);
 }
-
-/*
- * Not .cancel: in fio 3.33 a cancel that returns 0 lets fio free io_us
- * the kernel still writes into.  FIO_NO_OFFLOAD: only the job's own
- * thread queues and reaps.  FIO_ASYNCIO_SYNC_TRIM: trim completes inside
- * queue(), so fio stamps its issue time itself.
- */
-__attribute__((visibility("default")))
-struct ioengine_ops ioengine = {
-	.name			= "libaioring",
-	.version		= FIO_IOOPS_VERSION,
-	.flags			= AIOR_FLAG_SETS_ISSUE_TIME |
-				  FIO_ASYNCIO_SYNC_TRIM | AIOR_FLAG_NO_OFFLOAD |
-				  AIOR_FLAG_ATOMICWRITES,
-	.init			= fio_aior_init,
-	.post_init		= fio_aior_post_init,
-	.open_file		= fio_aior_open_file,
-	.close_file		= fio_aior_close_file,
-	.get_file_size		= generic_get_file_size,
-	.prep			= fio_aior_prep,
-	.queue			= fio_aior_queue,
-	.commit			= fio_aior_commit,
-	.getevents		= fio_aior_getevents,
-	.event			= fio_aior_event,
-	.cleanup		= fio_aior_cleanup,
-	.io_u_init		= fio_aior_io_u_init,
-	.io_u_free		= fio_aior_io_u_free,
-	.options		= aior_fio_options,
-	.option_struct_size	= sizeof(struct aior_options),
-};

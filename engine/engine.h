@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Private state of the libaioring fio engine, shared by engine.c (the
- * hot hooks), open.c (opening files), options.c (the option table) and
- * report.c (what it prints).
+ * Private state of the libaioring fio engine, shared by its files:
+ * engine.c (the hot hooks), setup.c (init, post_init, cleanup and the
+ * ops table fio loads), open.c (opening and closing files), options.c
+ * (the option table), flags.c (priority, nowait, atomic and uncached:
+ * what an iocb may carry), report.c (what it prints) and guard.c (the
+ * fio version it runs under).
  * Includes fio's headers: nothing in common/ may include this.
  */
 #ifndef AIOR_ENGINE_H
@@ -48,10 +51,10 @@ struct aior_options {
 	unsigned int coalesce;
 
 	/*
-	 * Built-in libaio's options, under its names (engine/prio.c).  Kept
+	 * Built-in libaio's options, under its names (engine/flags.c).  Kept
 	 * here rather than in fio's struct cmdprio_options, whose fields
 	 * differ between releases (hint[] since 3.36, none before 3.29):
-	 * prio.c copies them into one at init.  [0] reads, [1] writes.
+	 * flags.c copies them into one at init.  [0] reads, [1] writes.
 	 */
 	unsigned int userspace_reap;
 	unsigned int nowait;
@@ -85,7 +88,6 @@ struct aior_sq {
 /* Per open file (fio_file->engine_data). */
 struct aior_file {
 	struct aior_sq *sq;	/* own (per-file mode) or the shared one */
-	uint32_t lbs;		/* logical block size in force; 0 if buffered */
 	uint32_t mem_align;	/* buffer alignment O_DIRECT needs; 1 if none
 				   (buffered: prep() tests only this) */
 	bool direct;		/* the fd has O_DIRECT */
@@ -140,7 +142,6 @@ struct aior_data {
 	 * io_submit() calls in a row completed inside the call.  hold_max
 	 * is 0 where nothing is held.
 	 */
-	unsigned int coalesce;
 	unsigned int hold_max;
 	unsigned int hold_streak;
 	bool single;			/* submit inside queue(): see post_init */
@@ -165,7 +166,7 @@ struct aior_data {
 	bool said_fallback;		/* O_DIRECT refused: said once */
 	bool said_mismatch;		/* aio_block_size differs: said once */
 	/*
-	 * prep() calls aior_prio_prep() only if set: without nowait,
+	 * prep() calls aior_flags_prep() only if set: without nowait,
 	 * uncached, atomic and cmdprio the per-request cost is this one test.
 	 */
 	bool prep_extra;
@@ -176,7 +177,7 @@ struct aior_data {
 	struct aior_prio *prio;		/* cmdprio state; NULL if unused */
 	/*
 	 * uncached=1: the context of the probe read each file gets at open
-	 * (prio.c), made at the first and kept to cleanup (io_destroy()
+	 * (flags.c), made at the first and kept to cleanup (io_destroy()
 	 * costs tens of milliseconds).  Zeroed until then.
 	 */
 	struct aior_ctx probe;
@@ -189,6 +190,13 @@ static inline struct aior_data *job_data(struct thread_data *td)
 	return td->io_ops_data;
 }
 
+/* engine.c: the hot hooks */
+int fio_aior_prep(struct thread_data *td, struct io_u *io_u);
+enum fio_q_status fio_aior_queue(struct thread_data *td, struct io_u *io_u);
+int fio_aior_commit(struct thread_data *td);
+int fio_aior_getevents(struct thread_data *td, unsigned int min,
+		       unsigned int max, const struct timespec *t);
+struct io_u *fio_aior_event(struct thread_data *td, int event);
 /* setup.c: the cold hooks around a job */
 int fio_aior_init(struct thread_data *td);
 int fio_aior_post_init(struct thread_data *td);
@@ -198,14 +206,15 @@ void fio_aior_io_u_free(struct thread_data *td, struct io_u *io_u);
 /* engine.c: the seed's reset, also cleanup's last drain */
 int aior_quiesce(struct thread_data *td, struct aior_data *ld,
 		 const char *why);
-/* open.c: the open_file() hook */
+/* open.c: the open_file() and close_file() hooks */
 int fio_aior_open_file(struct thread_data *td, struct fio_file *f);
-/* prio.c: per-request options (cmdprio*, nowait, atomic, uncached) */
-int aior_prio_init(struct thread_data *td, struct aior_data *ld);
-void aior_prio_prep(struct thread_data *td, struct aior_data *ld,
+int fio_aior_close_file(struct thread_data *td, struct fio_file *f);
+/* flags.c: per-request options (cmdprio*, nowait, atomic, uncached) */
+int aior_flags_init(struct thread_data *td, struct aior_data *ld);
+void aior_flags_prep(struct thread_data *td, struct aior_data *ld,
 		    struct io_u *io_u, struct iocb *iocb);
-void aior_prio_cleanup(struct aior_data *ld);
-void aior_prio_failed(struct thread_data *td, struct aior_data *ld,
+void aior_flags_cleanup(struct aior_data *ld);
+void aior_flags_failed(struct thread_data *td, struct aior_data *ld,
 		      struct io_u *io_u, long res);
 int aior_uncached_open(struct thread_data *td, struct fio_file *f, int fd,
 		       bool is_blockdev);

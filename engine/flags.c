@@ -28,7 +28,7 @@
  *			where one real read with the flag is refused (an
  *			older kernel, a file system without it).
  *
- * Everything is decided in aior_prio_init(): a job using none of these
+ * Everything is decided in aior_flags_init(): a job using none of these
  * leaves ld->prep_extra false and prep() never calls in here.
  *
  * The job's prio/prioclass: fio's libaio does not put them in the iocb
@@ -155,7 +155,7 @@ static int cmdprio_init(struct thread_data *td, struct aior_data *ld,
 #endif
 
 /* Returns 0, or 1 after one line saying why the job cannot run. */
-int aior_prio_init(struct thread_data *td, struct aior_data *ld)
+int aior_flags_init(struct thread_data *td, struct aior_data *ld)
 {
 	const struct aior_options *o = td->eo;
 
@@ -195,7 +195,7 @@ int aior_prio_init(struct thread_data *td, struct aior_data *ld)
  * job's options ask for.  The iocb still holds what its last request
  * set, so every field this sets is written each time.
  */
-void aior_prio_prep(struct thread_data *td, struct aior_data *ld,
+void aior_flags_prep(struct thread_data *td, struct aior_data *ld,
 		    struct io_u *io_u, struct iocb *iocb)
 {
 	iocb->aio_rw_flags = ld->rw_flags;
@@ -216,7 +216,7 @@ void aior_prio_prep(struct thread_data *td, struct aior_data *ld,
  * A request that completed with @res < 0 (event()'s error branch only):
  * if it was an atomic write the kernel refused outright, say once why.
  */
-void aior_prio_failed(struct thread_data *td, struct aior_data *ld,
+void aior_flags_failed(struct thread_data *td, struct aior_data *ld,
 		      struct io_u *io_u, long res)
 {
 	if (!ld->wr_flags || io_u->ddir != DDIR_WRITE || ld->said_atomic ||
@@ -316,7 +316,7 @@ int aior_uncached_open(struct thread_data *td, struct fio_file *f, int fd,
 	return ret;
 }
 
-void aior_prio_cleanup(struct aior_data *ld)
+void aior_flags_cleanup(struct aior_data *ld)
 {
 	aior_ctx_teardown(&ld->probe);
 	if (!ld->prio)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The cold open path: how a file is opened (O_DIRECT, the buffered
- * fallback) and its geometry checked against the job before any I/O.
+ * fallback) and its geometry checked against the job before any I/O;
+ * and its close.
  * fio may call open_file() before init (to size a block device), so
  * nothing here may count on the job's state (io_ops_data may be NULL).
  *
@@ -121,7 +122,6 @@ static int setup_geometry(struct thread_data *td, struct fio_file *f,
 			 (unsigned long long)geo.size, bs);
 		return -EINVAL;
 	}
-	af->lbs = bs;
 	/* The seed keeps the detected size as the memory alignment. */
 	af->mem_align = geo.mem_align > 1 ? geo.mem_align : 1;
 	return check_direct_geometry(td, f, bs);
@@ -141,6 +141,42 @@ static int open_flags(struct thread_data *td, const struct fio_file *f)
 	return flags;
 }
 
+/* aior_open() of @f failed with @ret: say why, as fio's open error. */
+static int open_refused(struct thread_data *td, const struct fio_file *f,
+			const struct aior_open_req *req, int ret)
+{
+	if (ret == -EINVAL && req->direct)
+		aior_log("libaioring: %s: the file system refuses O_DIRECT "
+			 "(EINVAL) and direct_fallback=0\n", f->file_name);
+	else if (ret == -ENOTBLK)
+		aior_log("libaioring: %s: neither a regular file nor a block "
+			 "device\n", f->file_name);
+	else
+		aior_log("libaioring: %s: cannot open for %s: %s\n",
+			 f->file_name,
+			 (req->flags & O_ACCMODE) == O_RDONLY ?
+			 "reading" : "reading and writing", strerror(-ret));
+	td_verror(td, ret == -ENOTBLK ? EINVAL : -ret, "open");
+	return 1;
+}
+
+/*
+ * @f was opened buffered, as its file system refuses O_DIRECT.  fio may
+ * open files (for their size) before init, with no @ld: then it is said
+ * every time, else once per job.
+ */
+static void note_fallback(const struct fio_file *f, struct aior_data *ld)
+{
+	if (!ld || !ld->said_fallback)
+		aior_log("libaioring: %s: the file system refuses O_DIRECT; "
+			 "using buffered I/O (direct_fallback=0 makes this an "
+			 "error)\n", f->file_name);
+	if (ld) {
+		ld->cnt.direct_fallbacks++;
+		ld->said_fallback = true;
+	}
+}
+
 int fio_aior_open_file(struct thread_data *td, struct fio_file *f)
 {
 	struct aior_options *o = td->eo;
@@ -156,23 +192,8 @@ int fio_aior_open_file(struct thread_data *td, struct fio_file *f)
 	int ret;
 
 	ret = aior_open(&req, &res);
-	if (ret) {
-		if (ret == -EINVAL && req.direct)
-			aior_log("libaioring: %s: the file system refuses "
-				 "O_DIRECT (EINVAL) and direct_fallback=0\n",
-				 f->file_name);
-		else if (ret == -ENOTBLK)
-			aior_log("libaioring: %s: neither a regular file nor a "
-				 "block device\n", f->file_name);
-		else
-			aior_log("libaioring: %s: cannot open for %s: %s\n",
-				 f->file_name,
-				 (req.flags & O_ACCMODE) == O_RDONLY ?
-				 "reading" : "reading and writing",
-				 strerror(-ret));
-		td_verror(td, ret == -ENOTBLK ? EINVAL : -ret, "open");
-		return 1;
-	}
+	if (ret)
+		return open_refused(td, f, &req, ret);
 
 	af = f->engine_data;
 	if (!af) {
@@ -186,21 +207,10 @@ int fio_aior_open_file(struct thread_data *td, struct fio_file *f)
 	af->sq = NULL;		/* bound at first use: see file_sq() */
 	af->direct = res.direct;
 	af->is_blockdev = res.is_blockdev;
-	af->lbs = 0;
 	af->mem_align = 1;
 
-	if (res.fell_back) {
-		/* fio may open files (for their size) before init: no ld. */
-		if (!ld || !ld->said_fallback)
-			aior_log("libaioring: %s: the file system refuses "
-				 "O_DIRECT; using buffered I/O "
-				 "(direct_fallback=0 makes this an error)\n",
-				 f->file_name);
-		if (ld) {
-			ld->cnt.direct_fallbacks++;
-			ld->said_fallback = true;
-		}
-	}
+	if (res.fell_back)
+		note_fallback(f, ld);
 	if (af->direct) {
 		ret = setup_geometry(td, f, af, res.fd);
 		if (ret)
@@ -217,4 +227,24 @@ fail:
 	close(res.fd);
 	td_verror(td, -ret, "open");
 	return 1;
+}
+
+int fio_aior_close_file(struct thread_data *td, struct fio_file *f)
+{
+	struct aior_data *ld = td->io_ops_data;	/* NULL before init */
+	struct aior_file *af = f->engine_data;
+	int ret = 0;
+
+	/*
+	 * fio closes a file once no io_u holds it, so nothing of it should
+	 * be in flight; drain anyway rather than close under the kernel.
+	 */
+	if (ld && af && af->sq && (af->sq->n || af->sq->ctx.inflight))
+		aior_quiesce(td, ld, "close");
+	if (f->fd != -1 && close(f->fd) < 0)
+		ret = errno;
+	f->fd = -1;
+	free(af);
+	f->engine_data = NULL;
+	return ret;
 }

@@ -192,7 +192,7 @@ struct fio_option aior_fio_options[] = {
 	/*
 	 * Built-in libaio's options, under its names, types and ranges
 	 * (fio's engines/libaio.c and engines/cmdprio.h), so a libaio job
-	 * file runs unchanged: engine/prio.c.  No defaults where libaio
+	 * file runs unchanged: engine/flags.c.  No defaults where libaio
 	 * has none, so --enghelp says the same.
 	 */
 	{

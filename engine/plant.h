@@ -9,7 +9,10 @@
  *   -DAIOR_PLANTED_SYSCALL_EVERY=K  one more system call (getppid) every
  *                                   K requests of a job thread
  *
- * The timed plant, AIOR_PLANTED_DELAY_NS, is a busy wait in engine.c.
+ * and the timed plant, the known slowdown the performance gate's
+ * sensitivity study must catch:
+ *
+ *   -DAIOR_PLANTED_DELAY_NS=N       a busy wait of N ns per request
  */
 #ifndef AIOR_PLANT_H
 #define AIOR_PLANT_H
@@ -17,6 +20,10 @@
 #if defined(AIOR_PLANTED_SYSCALL_EVERY) && AIOR_PLANTED_SYSCALL_EVERY > 0
 #include <sys/syscall.h>
 #include <unistd.h>
+#endif
+
+#if defined(AIOR_PLANTED_DELAY_NS) && AIOR_PLANTED_DELAY_NS > 0
+#include "aioring.h"
 #endif
 
 #define AIOR_PLANT_STR_(x) #x
@@ -35,6 +42,16 @@ static inline void planted_count(void)
 
 	if (++n % AIOR_PLANTED_SYSCALL_EVERY == 0)
 		syscall(SYS_getppid);
+#endif
+}
+
+static inline void planted_delay(void)
+{
+#if defined(AIOR_PLANTED_DELAY_NS) && AIOR_PLANTED_DELAY_NS > 0
+	uint64_t t0 = aior_now_ns();
+
+	while (aior_now_ns() - t0 < AIOR_PLANTED_DELAY_NS)
+		;
 #endif
 }
 

@@ -2,8 +2,9 @@
 /*
  * The cold hooks around a job: init (options that need no file, the
  * job's arrays), post_init (the aio contexts, in the job's own process or
- * thread), cleanup (drain, report, free) and the per-io_u state.  The hot
- * hooks, in fio's call order, are engine.c's.
+ * thread), cleanup (drain, report, free) and the per-io_u state; and the
+ * ops table fio loads, at the end.  The hot hooks, in fio's call order,
+ * are engine.c's.
  *
  * Helpers return 0 or -errno; the sign flips in the hooks, which return
  * what fio expects (1 on failure).
@@ -60,7 +61,7 @@ int fio_aior_init(struct thread_data *td)
 	/* A file that cannot be written fails the job now, before any I/O. */
 	if (aior_stats_file_open(td, ld))
 		return 1;
-	return aior_prio_init(td, ld);
+	return aior_flags_init(td, ld);
 }
 
 static int setup_queues(struct thread_data *td, struct aior_data *ld,
@@ -132,6 +133,7 @@ int fio_aior_post_init(struct thread_data *td)
 	struct aior_data *ld = job_data(td);
 	unsigned int nr = td->files_index ? td->files_index : 1;
 	unsigned int ring = o->ring_entries ? o->ring_entries : ld->depth;
+	unsigned int coalesce;
 	int ret;
 
 	if (o->ctx_mode == AIOR_CTX_SHARED)
@@ -145,14 +147,14 @@ int fio_aior_post_init(struct thread_data *td)
 	 * default (1) does not say anything, so then the cap is iodepth.
 	 */
 	ld->single = o->submit_mode == AIOR_SUBMIT_SINGLE || ld->depth == 1;
-	ld->coalesce = ld->single ? AIOR_COALESCE_OFF : o->coalesce;
+	coalesce = ld->single ? AIOR_COALESCE_OFF : o->coalesce;
 	ld->hold_max = ld->depth;
 	if (fio_option_is_set(&td->o, iodepth_batch) && td->o.iodepth_batch &&
 	    td->o.iodepth_batch < ld->depth)
 		ld->hold_max = td->o.iodepth_batch;
-	if (ld->coalesce == AIOR_COALESCE_OFF)
+	if (coalesce == AIOR_COALESCE_OFF)
 		ld->hold_max = 0;
-	ld->hold_streak = ld->coalesce == AIOR_COALESCE_ADAPTIVE ?
+	ld->hold_streak = coalesce == AIOR_COALESCE_ADAPTIVE ?
 			  AIOR_INLINE_STREAK : 0;
 	ret = setup_queues(td, ld, nr, ring);
 	if (ret == -EAGAIN && nr > 1) {
@@ -199,7 +201,7 @@ void fio_aior_cleanup(struct thread_data *td)
 	if (ld->stats_fd >= 0)
 		close(ld->stats_fd);
 	free_queues(ld);
-	aior_prio_cleanup(ld);
+	aior_flags_cleanup(ld);
 	free(ld->events);
 	free(ld->parked);
 	free(ld);
@@ -233,3 +235,33 @@ void fio_aior_io_u_free(struct thread_data *td, struct io_u *io_u)
 	}
 	io_u->engine_data = NULL;
 }
+
+/*
+ * Not .cancel: in fio 3.33 a cancel that returns 0 lets fio free io_us
+ * the kernel still writes into.  FIO_NO_OFFLOAD: only the job's own
+ * thread queues and reaps.  FIO_ASYNCIO_SYNC_TRIM: trim completes inside
+ * queue(), so fio stamps its issue time itself.
+ */
+__attribute__((visibility("default")))
+struct ioengine_ops ioengine = {
+	.name			= "libaioring",
+	.version		= FIO_IOOPS_VERSION,
+	.flags			= AIOR_FLAG_SETS_ISSUE_TIME |
+				  FIO_ASYNCIO_SYNC_TRIM | AIOR_FLAG_NO_OFFLOAD |
+				  AIOR_FLAG_ATOMICWRITES,
+	.init			= fio_aior_init,
+	.post_init		= fio_aior_post_init,
+	.open_file		= fio_aior_open_file,
+	.close_file		= fio_aior_close_file,
+	.get_file_size		= generic_get_file_size,
+	.prep			= fio_aior_prep,
+	.queue			= fio_aior_queue,
+	.commit			= fio_aior_commit,
+	.getevents		= fio_aior_getevents,
+	.event			= fio_aior_event,
+	.cleanup		= fio_aior_cleanup,
+	.io_u_init		= fio_aior_io_u_init,
+	.io_u_free		= fio_aior_io_u_free,
+	.options		= aior_fio_options,
+	.option_struct_size	= sizeof(struct aior_options),
+};

@@ -38,7 +38,7 @@ fio=${FIO:-fio}
 kernel=$(uname -r)
 scratch_dir dir
 
-# The refusals, as the engine words them (engine/prio.c).
+# The refusals, as the engine words them (engine/flags.c).
 re_kernel="^libaioring: .*: uncached=1 needs RWF_DONTCACHE, which this kernel \\(${kernel//./\\.}\\) does not support: it needs Linux 6\\.14 or later\$"
 re_direct="^libaioring: job 'unc': uncached=1 is for buffered I/O and the job has direct=1: set direct=0 "
 
