@@ -34,10 +34,12 @@ PKGS+=(zlib1g-dev)
 PKGS+=(valgrind strace)
 # The package round trip checks the .deb with lintian.
 PKGS+=(lintian)
-# Only for some tests (FUSE fault file system, libFuzzer, valgrind): a
-# host without them skips those tests and says so.
+# Only for some tests (FUSE fault file system, libFuzzer, valgrind, the
+# uncached write test's xfs): a host without them skips those tests and
+# says so.
 TEST_PKGS=(libfuse3-dev fuse3 clang libclang-rt-dev valgrind
-	   linux-perf)	# linux-perf: scripts/profile-cell.py
+	   linux-perf	# linux-perf: scripts/profile-cell.py
+	   xfsprogs)	# xfsprogs: int_uncached_write (ext4 keeps the pages)
 
 apt_updated=0
 apt_update() {
