@@ -41,32 +41,16 @@ TEST_PKGS=(libfuse3-dev fuse3 clang libclang-rt-dev valgrind
 	   linux-perf	# linux-perf: scripts/profile-cell.py
 	   xfsprogs)	# xfsprogs: int_uncached_write (ext4 keeps the pages)
 
-apt_updated=0
-apt_update() {
-	[ "$apt_updated" = 1 ] && return
-	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-	apt_updated=1
-}
-
-missing=()
-for p in "${PKGS[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-		missing+=("$p")
-done
+. "$(dirname "$0")/apt.sh"
+mapfile -t missing < <(aior_missing "${PKGS[@]}")
 if [ "${#missing[@]}" -gt 0 ]; then
 	[ "${AIOR_NO_APT:-0}" = 1 ] && die "missing packages: ${missing[*]}"
 	say "installing ${missing[*]}"
-	apt_update
-	$SUDO env DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+	aior_apt_install "${missing[@]}"
 fi
 if [ "${AIOR_NO_APT:-0}" != 1 ] && [ "${AIOR_PERF_ONLY:-0}" != 1 ]; then
-	for p in "${TEST_PKGS[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-			grep -q 'install ok installed' && continue
-		apt_update
-		$SUDO env DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -qq --no-install-recommends "$p" >&2 ||
+	for p in $(aior_missing "${TEST_PKGS[@]}"); do
+		aior_apt_install "$p" ||
 			say "could not install $p: the tests that need it will skip"
 	done
 fi
@@ -97,9 +81,9 @@ Suites: $codename $codename-updates
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
-		apt_updated=0
+		aior_apt_updated=0
 	fi
-	apt_update
+	aior_apt_update
 	rm -rf "$cache/fio-$fio_pkgver"
 	mkdir -p "$cache/fio-$fio_pkgver"
 	say "fetching the source of fio $fio_pkgver"

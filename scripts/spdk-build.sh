@@ -59,23 +59,14 @@ tarball=$(cd "$(dirname "$tarball")" && pwd)/$(basename "$tarball")
 PKGS=(build-essential pkg-config python3 python3-jinja2 python3-tabulate
       libdpdk-dev libnuma-dev libaio-dev uuid-dev libssl-dev libjson-c-dev
       libkeyutils-dev xz-utils)
-SUDO=
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
-missing=()
-for p in "${PKGS[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-		missing+=("$p")
-done
+. "$repo/scripts/apt.sh"
+mapfile -t missing < <(aior_missing "${PKGS[@]}")
 if [ "${#missing[@]}" -gt 0 ]; then
 	[ "${AIOR_NO_APT:-0}" != 1 ] || die "missing packages: ${missing[*]}"
-	[ -z "$SUDO" ] || command -v sudo >/dev/null ||
+	[ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null ||
 		die "not root and no sudo: install ${missing[*]}"
 	say "installing ${missing[*]}"
-	# Another apt-get may hold the lock (a shared machine): wait for it.
-	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 \
-		update -qq >&2
-	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 \
-		install -y -qq --no-install-recommends "${missing[@]}" >&2
+	aior_apt_install "${missing[@]}"
 fi
 
 if [ -z "$fio_src" ]; then

@@ -51,21 +51,16 @@ timeout_s=${AIOR_DEVICE_TIMEOUT:-900}
 boot_timeout=180
 
 # What the stage needs, installed if missing (as root, with apt).
-pkgs=(qemu-system-x86 linux-image-amd64 busybox-static cpio)
-missing=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-		missing+=("$p")
-done
+. "$repo/scripts/apt.sh"
+mapfile -t missing < <(aior_missing qemu-system-x86 linux-image-amd64 \
+			  busybox-static cpio)
 if [ "${#missing[@]}" -gt 0 ]; then
 	if [ "${AIOR_NO_APT:-0}" = 1 ] || [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
 		say "CANNOT RUN: missing packages ${missing[*]} (install them as root)"
 		exit 77
 	fi
 	say "installing ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends "${missing[@]}" >/dev/null
+	aior_apt_install "${missing[@]}" >/dev/null
 fi
 [ "$(id -u)" = 0 ] || { say "CANNOT RUN: needs root (9p export of /)"; exit 77; }
 
