@@ -37,21 +37,17 @@ if(AIOR_FIO_ENGINE_DIR)
 			GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
 endif()
 
-# The option docs: the README's "Engine options" section, on its own.
-file(READ "${PROJECT_SOURCE_DIR}/README.md" aior_readme)
-string(FIND "${aior_readme}" "\n## Engine options" aior_opt_start)
-if(aior_opt_start GREATER -1)
-	string(SUBSTRING "${aior_readme}" ${aior_opt_start} -1 aior_opts)
-	string(SUBSTRING "${aior_opts}" 1 -1 aior_opts)
-	string(FIND "${aior_opts}" "\n## " aior_opt_end)
-	if(aior_opt_end GREATER -1)
-		string(SUBSTRING "${aior_opts}" 0 ${aior_opt_end} aior_opts)
-	endif()
-	file(WRITE "${PROJECT_BINARY_DIR}/engine-options.md"
-		"# libaioring ${PROJECT_VERSION} for ${fio_version}\n\n${aior_opts}\n")
-	install(FILES "${PROJECT_BINARY_DIR}/engine-options.md"
-		DESTINATION ${CMAKE_INSTALL_DOCDIR})
-endif()
+# The option docs: docs/options.md, titled with the build it describes,
+# its links to the README made to the copy installed beside it.
+file(READ "${PROJECT_SOURCE_DIR}/docs/options.md" aior_opts)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+	"${PROJECT_SOURCE_DIR}/docs/options.md")
+string(REGEX REPLACE "^# Engine options\n" "" aior_opts "${aior_opts}")
+string(REPLACE "](../README.md" "](README.md" aior_opts "${aior_opts}")
+file(WRITE "${PROJECT_BINARY_DIR}/engine-options.md"
+	"# libaioring ${PROJECT_VERSION} for ${fio_version}: engine options\n${aior_opts}")
+install(FILES "${PROJECT_BINARY_DIR}/engine-options.md"
+	DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(FILES "${PROJECT_SOURCE_DIR}/README.md"
 	DESTINATION ${CMAKE_INSTALL_DOCDIR})
 

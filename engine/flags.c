@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Built-in libaio's per-request options, with libaio's semantics, so a
- * libaio job file runs unchanged (README.md, "Engine options"):
+ * libaio job file runs unchanged (docs/options.md, "libaio's own options"):
  *
  *   cmdprio_percentage, cmdprio_class, cmdprio, cmdprio_hint,
  *   cmdprio_bssplit	a share of requests at another priority, set in
