@@ -7,6 +7,7 @@ Modules, by role:
     state    RunState: what one run carries from step to step
     plan     configs, cells, the interleaved plan, fio command lines
     run      runs fio (locally or through remote), samples, progress line
+    samples  the sample model: a run's samples to medians, spreads, ratios
     stats    medians, CoV, paired bootstrap confidence intervals
     gate     floors files and A/B verdicts
     verdicts what a run judges against what, its verdicts, its exit status
@@ -14,12 +15,17 @@ Modules, by role:
     machine  the runner class: CPU, vCPUs, kernel build, virtualization,
              what one system call costs (syscall_cost.c)
     corun_check  whether a cell's co-run ratio is its solo ratio
-    report   terminal table, JSON, Markdown, JUnit XML, gnuplot charts
-    outputs  a run's files: results.json, summary.md, junit.xml, charts
+    report   renders only: terminal table, Markdown, JUnit XML, BMF,
+             gnuplot charts
+    outputs  a run's files (results.json, summary.md, junit.xml, charts)
+             and the banners that end it
     history  named baselines, trends over result directories, step changes
     remote   fio client/server: hosts, preflight, runs on many hosts
 
-Imports point one way: cli -> session -> outputs -> verdicts -> run,
-counts, history, gate, report, corun_check -> plan, stats, machine,
-util; state imports none of them.
+    util     small shared helpers: sizes, processes, number formatting,
+             running gnuplot
+
+Imports point one way: cli -> session -> outputs -> report (render) and
+verdicts -> run, counts, history, gate, corun_check -> samples (compute)
+-> plan, stats, machine, util; state imports none of them.
 """

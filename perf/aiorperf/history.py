@@ -42,7 +42,8 @@ import statistics
 from .gate import AB_METRICS
 from . import machine
 from .plan import BUILTIN_CONFIGS
-from .report import CEILING, PRIMARY_HOSTS, host_of, render_gnuplot
+from .samples import CEILING, PRIMARY_HOSTS, host_of
+from .util import render_gnuplot
 from .stats import median, paired_ratios, step_changes
 
 _BASELINE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")

@@ -6,7 +6,7 @@ benchmark-smaller.json and the charts; and the same files for a run
 that could not start (error_outputs); and the plan of a --dry-run
 (print_plan).
 
-Writers only: the figures come from report.summarize, the verdicts from
+Writers only: the figures come from samples.summarize, the verdicts from
 verdicts.judge; nothing here decides.
 """
 
@@ -17,10 +17,12 @@ import time
 
 from . import counts as cnt
 from . import machine
+from .gate import FAIL, INCONCLUSIVE, REGRESSION
 from .plan import cell_configs, config_engine, fio_cmd, parse_cell_key
 from . import report as rep
+from .samples import hosts_in, summarize
 from .stats import DEFAULT_LEVEL, LOOK_LEVEL, LOOKS
-from .util import PROGRESS, fmt_secs, human_size, notice
+from .util import PROGRESS, fmt_secs, human_size, loud, notice
 from .verdicts import EXIT_SETUP, ab_roles, verdict_groups
 
 
@@ -29,9 +31,9 @@ def write_outputs(st):
     files, the charts; print the tables."""
     args, out = st.args, st.out
     cells = list(st.cells)
-    summary = rep.summarize(st.samples, cells, st.configs)
-    by_host = {h: rep.summarize(st.samples, cells, st.configs, host=h)
-               for h in rep.hosts_in(st.samples)}
+    summary = summarize(st.samples, cells, st.configs)
+    by_host = {h: summarize(st.samples, cells, st.configs, host=h)
+               for h in hosts_in(st.samples)}
     table = figures_text(st, summary, by_host)
     PROGRESS.clear()
     print()
@@ -494,3 +496,30 @@ def print_plan(args, configs, cells, floors):
                 f["cell"], f["config"], "vs " + f["vs"] if f["vs"] else
                 "counted:", rep.floor_text(f), " (another runner class: "
                 "not judged here)" if f.get("elsewhere") else ""))
+
+
+def announce(banner, results, bad, strict):
+    """Print a verdict banner; loudly when a result is @bad or inconclusive."""
+    verdicts = {r["verdict"] for r in results}
+    if bad in verdicts or INCONCLUSIVE in verdicts:
+        loud(banner + ("" if bad in verdicts or strict else
+                       " (inconclusive is not a failure without --strict)"))
+    else:
+        print(banner)
+
+
+def announce_verdicts(st):
+    """The banners that end a run: the gate's, each verdict group's, and
+    the failed fio runs."""
+    args = st.args
+    if st.gate is not None:
+        announce(rep.gate_banner(st.gate), st.gate, FAIL, args.strict)
+    for key, what in (("ab", "A/B timed"), ("count_verdicts", "A/B counts"),
+                      ("baseline", "baseline %s" % args.against_baseline)):
+        res = getattr(st, key)
+        if res is not None:
+            announce(rep.verdict_banner(res, what), res, REGRESSION,
+                     args.strict)
+    if st.failures:
+        loud("%d fio run(s) FAILED; exit %d" % (len(st.failures),
+                                               EXIT_SETUP))

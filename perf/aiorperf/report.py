@@ -1,130 +1,14 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""Summaries, tables, Markdown and the gnuplot chart of compare.py."""
+"""Tables, Markdown, JUnit, BMF and the gnuplot charts of compare.py: what a
+run's figures (samples.summarize) and verdicts look like.  Renders only."""
 
 import os
-import shutil
-import subprocess
 
 from .gate import (COUNT_FLOORS, FAIL, IMPROVEMENT, INCONCLUSIVE,
-                   NO_CHANGE, OTHER_CLASS, PASS, REGRESSION, cov, median,
-                   ratio)
-from .plan import base_cell, parse_cell_key
-
-# Pseudo-configuration name of fio's t/io_uring -a1 runs (raw aio ceiling).
-CEILING = "raw-aio"
-
-
-PRIMARY_HOSTS = ("local", "all")
-
-
-def host_of(sample):
-    return sample.get("host", "local")
-
-
-def hosts_in(samples):
-    """Hosts with their own samples (HOST:PORT), in order; not local/all."""
-    return list(dict.fromkeys(host_of(s) for s in samples
-                              if host_of(s) not in PRIMARY_HOSTS))
-
-
-def _vals(samples, cell, config, key):
-    return [s[key] for s in samples
-            if s.get("cell") == cell and s.get("config") == config
-            and s.get("ok") and s.get(key) is not None]
-
-
-def summarize(samples, cells, configs, host=None):
-    """cell -> config -> medians, spread and ratios (absent if never ran).
-
-    host: None for the run's own figures (a local run, or the aggregate
-    of all --client hosts), else one HOST:PORT.
-    """
-    samples = [s for s in samples if (host_of(s) in PRIMARY_HOSTS
-                                      if host is None
-                                      else host_of(s) == host)]
-    out = {}
-    for cell in cells:
-        row = {}
-        for cfg in list(configs) + [CEILING]:
-            iops = _vals(samples, cell, cfg, "iops")
-            if not iops:
-                continue
-            st = {"n": len(iops), "iops": median(iops),
-                  "iops_min": min(iops), "iops_max": max(iops),
-                  "iops_cov": cov(iops)}
-            for key in ("bw_kib", "lat_p50_ns", "lat_p99_ns", "lat_p999_ns",
-                        "cpu_us_per_io", "usr_us_per_io", "sys_us_per_io",
-                        "ctx_per_io", "foreign_cpu"):
-                st[key] = median(_vals(samples, cell, cfg, key))
-            st["contended"] = sum(1 for s in samples if s.get("cell") == cell
-                                  and s.get("config") == cfg and s.get("ok")
-                                  and s.get("contended"))
-            st["corun"] = any(s.get("corun") for s in samples
-                              if s.get("cell") == cell
-                              and s.get("config") == cfg)
-            row[cfg] = st
-        out[cell] = row
-    for cell, row in out.items():
-        files = parse_cell_key(cell)["files"] > 1
-        ref_row = out.get(base_cell(cell), {}) if files else row
-        ceil = row.get(CEILING) or (out.get(base_cell(cell), {})
-                                    .get(CEILING) if files else None)
-        for cfg, st in row.items():
-            if st.get("corun"):
-                # A share of one CPU: a ratio only to an anchor that
-                # shared it (--co-run anchors), none to a solo run.
-                st.update(vs_libaio=_corun_ratio(st, row.get("libaio")),
-                          vs_io_uring=_corun_ratio(st, row.get("io_uring")),
-                          vs_1file=None, ceiling_share=None)
-                continue
-            st["vs_libaio"] = ratio(st["iops"],
-                                    ref_row.get("libaio", {}).get("iops"))
-            st["vs_io_uring"] = ratio(st["iops"],
-                                      ref_row.get("io_uring", {}).get("iops"))
-            st["vs_1file"] = (ratio(st["iops"], ref_row.get(cfg, {})
-                                    .get("iops")) if files else None)
-            st["ceiling_share"] = (ratio(st["iops"], ceil["iops"])
-                                   if ceil and cfg != CEILING else None)
-    return out
-
-
-def _corun_ratio(st, ref):
-    """IOPS ratio of two configs that co-ran, else None."""
-    if not ref or not ref.get("corun"):
-        return None
-    return ratio(st["iops"], ref["iops"])
-
-
-# ---- number formatting ----
-
-def f_iops(v):
-    if v is None:
-        return "-"
-    if v >= 1e6:
-        return "%.2fM" % (v / 1e6)
-    if v >= 1e3:
-        return "%.1fk" % (v / 1e3)
-    return "%.0f" % v
-
-
-def f_num(v, fmt="%.2f"):
-    return "-" if v is None else fmt % v
-
-
-def f_us(ns):
-    if ns is None:
-        return "-"
-    us = ns / 1000.0
-    return "%.1f" % us if us < 1000 else "%.0f" % us
-
-
-def f_pct(v):
-    return "-" if v is None else "%.1f%%" % (v * 100)
-
-
-def f_ratio(v):
-    return "-" if v is None else "%.2fx" % v
-
+                   NO_CHANGE, OTHER_CLASS, PASS, REGRESSION, median)
+from .samples import CEILING
+from .util import (f_count, f_iops, f_num, f_pct, f_ratio, f_us,
+                   render_gnuplot)
 
 COLUMNS = [
     ("cell", "cell"), ("config", "config"), ("n", "n"),
@@ -645,45 +529,7 @@ def ab_chart_span(rows):
     return max(2.0 * max(thr + [1.0]), 1.3 * max(ests + [0.0]))
 
 
-def render_gnuplot(outdir, name, what):
-    """Run NAME.gp in outdir into NAME.png; return (path|None, message).
-
-    what names the chart in the message ("chart", "history chart").  A
-    gnuplot built without cairo gets the libgd png terminal instead.
-    """
-    gnuplot = shutil.which("gnuplot")
-    gp = os.path.join(outdir, name + ".gp")
-    png = os.path.join(outdir, name + ".png")
-    if not gnuplot:
-        return None, ("%s skipped: gnuplot not found (apt-get install "
-                      "gnuplot-nox); data in %s" % (what, outdir))
-    for attempt in (0, 1):
-        try:
-            p = subprocess.run([gnuplot, name + ".gp"], cwd=outdir,
-                               capture_output=True, text=True, timeout=60)
-        except (OSError, subprocess.SubprocessError) as e:
-            return None, "%s skipped: gnuplot failed: %s" % (what, e)
-        if p.returncode == 0 and os.path.exists(png):
-            return png, "chart: %s" % png
-        if attempt == 0 and "pngcairo" in p.stderr:
-            with open(gp) as f:
-                script = f.read().replace("pngcairo", "png", 1)
-            with open(gp, "w") as f:
-                f.write(script)
-            continue
-        break
-    return None, "%s skipped: gnuplot exit %d: %s" % (
-        what, p.returncode, p.stderr.strip()[-300:])
-
-
 # ---- exact counts (counts.py, gate.evaluate_counts) ----
-
-def f_count(v):
-    """A per-request count: whole instructions, calls to 4 decimals."""
-    if v is None:
-        return "-"
-    return "%.0f" % v if abs(v) >= 100 else "%.4f" % v
-
 
 def count_rows(results):
     return [{

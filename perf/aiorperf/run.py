@@ -24,10 +24,9 @@ from .plan import (BATCH, READ_RW, WRITE_RW, balanced_order, cell_configs,
                    parse_cell_key, round_order)
 from .spdk import CONFIG as SPDK_CONFIG
 from .stats import LOOKS
-from . import report as rep
-from .report import CEILING
-from .util import (PROGRESS, REPO, Interrupted, SetupError, cmd_out, fmt_secs,
-                   human_size, loud, notice, parse_size, sha256_of,
+from .samples import CEILING
+from .util import (PROGRESS, REPO, Interrupted, SetupError, cmd_out, f_iops,
+                   fmt_secs, human_size, loud, notice, parse_size, sha256_of,
                    stop_group)
 
 
@@ -725,12 +724,12 @@ def run_one(st, tio, pg, rounds, cell, cfg, rnd):
         if cfg != CEILING:
             failed(st, got[0], " ".join(s["config"] for s in got))
         return
-    pg.last = ", ".join("%s %s IOPS" % (s["config"], rep.f_iops(s["iops"]))
+    pg.last = ", ".join("%s %s IOPS" % (s["config"], f_iops(s["iops"]))
                         for s in got)
     PROGRESS.done_line("[%d/%d] round %d  %s  %-10s %s IOPS%s%s" % (
         pg.seq, pg.total, rnd, cell, got[0]["config"],
-        rep.f_iops(got[0]["iops"]), "".join(
-            ", %s %s" % (s["config"], rep.f_iops(s["iops"]))
+        f_iops(got[0]["iops"]), "".join(
+            ", %s %s" % (s["config"], f_iops(s["iops"]))
             for s in got[1:]),
         "  (busy: %.2f cores)" % got[0]["foreign_cpu"] if busy else ""))
 

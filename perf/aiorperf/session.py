@@ -24,7 +24,8 @@ from . import machine
 from . import counts as cnt
 from . import history as hist
 from . import spdk
-from .outputs import error_outputs, print_plan, write_outputs
+from .outputs import (announce_verdicts, error_outputs, print_plan,
+                      write_outputs)
 from .plan import (BATCH, BATCH_QD, build_cells, config_engine,
                    default_configs, is_external, named_engines, order_cells,
                    parse_cell_key, parse_configs, validate_cell)
@@ -35,8 +36,8 @@ from .state import RunState
 from .stats import LOOK_LEVEL, LOOKS
 from .util import (PROGRESS, REPO, Interrupted, SetupError, cmd_out,
                    fmt_secs, loud, notice)
-from .verdicts import (EXIT_INTR, EXIT_SETUP, ab_roles, announce_verdicts,
-                       exit_status, judge, rounds_of)
+from .verdicts import (EXIT_INTR, EXIT_SETUP, ab_roles, exit_status, judge,
+                       rounds_of)
 
 
 def run(args):

@@ -135,3 +135,74 @@ def stop_group(p):
             p.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
+
+
+# ---- number formatting ----
+
+def f_iops(v):
+    if v is None:
+        return "-"
+    if v >= 1e6:
+        return "%.2fM" % (v / 1e6)
+    if v >= 1e3:
+        return "%.1fk" % (v / 1e3)
+    return "%.0f" % v
+
+
+def f_num(v, fmt="%.2f"):
+    return "-" if v is None else fmt % v
+
+
+def f_us(ns):
+    if ns is None:
+        return "-"
+    us = ns / 1000.0
+    return "%.1f" % us if us < 1000 else "%.0f" % us
+
+
+def f_pct(v):
+    return "-" if v is None else "%.1f%%" % (v * 100)
+
+
+def f_ratio(v):
+    return "-" if v is None else "%.2fx" % v
+
+
+def f_count(v):
+    """A per-request count: whole instructions, calls to 4 decimals."""
+    if v is None:
+        return "-"
+    return "%.0f" % v if abs(v) >= 100 else "%.4f" % v
+
+
+# ---- charts ----
+
+def render_gnuplot(outdir, name, what):
+    """Run NAME.gp in outdir into NAME.png; return (path|None, message).
+
+    what names the chart in the message ("chart", "history chart").  A
+    gnuplot built without cairo gets the libgd png terminal instead.
+    """
+    gnuplot = shutil.which("gnuplot")
+    gp = os.path.join(outdir, name + ".gp")
+    png = os.path.join(outdir, name + ".png")
+    if not gnuplot:
+        return None, ("%s skipped: gnuplot not found (apt-get install "
+                      "gnuplot-nox); data in %s" % (what, outdir))
+    for attempt in (0, 1):
+        try:
+            p = subprocess.run([gnuplot, name + ".gp"], cwd=outdir,
+                               capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.SubprocessError) as e:
+            return None, "%s skipped: gnuplot failed: %s" % (what, e)
+        if p.returncode == 0 and os.path.exists(png):
+            return png, "chart: %s" % png
+        if attempt == 0 and "pngcairo" in p.stderr:
+            with open(gp) as f:
+                script = f.read().replace("pngcairo", "png", 1)
+            with open(gp, "w") as f:
+                f.write(script)
+            continue
+        break
+    return None, "%s skipped: gnuplot exit %d: %s" % (
+        what, p.returncode, p.stderr.strip()[-300:])

@@ -4,9 +4,9 @@
 Who is judged against whom (ab_roles, judge_hosts), the stopping rule of
 the rounds (rounds_of), every verdict from the samples and counts
 (judge), the groups the writers and the exit status read
-(verdict_groups), the exit status itself (exit_status) and the banners
-that end a run (announce_verdicts).  The statistics are gate.py's and
-stats.py's; the writers are outputs.py's.
+(verdict_groups) and the exit status itself (exit_status).  The
+statistics are gate.py's and stats.py's; the writers, and the banners
+that end a run, are outputs.py's.
 """
 
 import time
@@ -17,10 +17,9 @@ from .gate import (FAIL, INCONCLUSIVE, REGRESSION, evaluate_ab,
 from . import counts as cnt
 from . import history as hist
 from .plan import config_engine, named_engines
-from . import report as rep
 from .run import Rounds
 from .stats import DEFAULT_LEVEL, LOOK_LEVEL
-from .util import loud
+from .samples import PRIMARY_HOSTS, host_of
 
 
 EXIT_PASS, EXIT_REGRESSION, EXIT_SETUP, EXIT_INCONCLUSIVE, EXIT_INTR = \
@@ -30,7 +29,7 @@ EXIT_PASS, EXIT_REGRESSION, EXIT_SETUP, EXIT_INCONCLUSIVE, EXIT_INTR = \
 def judge_hosts(samples):
     """Host keys verdicts are made for: the run's own ("local" or the
     aggregate "all"), then every --client host."""
-    hosts = list(dict.fromkeys(rep.host_of(s) for s in samples))
+    hosts = list(dict.fromkeys(host_of(s) for s in samples))
     prim = [h for h in ("local", "all") if h in hosts]
     return prim + [h for h in hosts if h not in ("local", "all")]
 
@@ -51,7 +50,7 @@ def judge(st):
     """Fill st.gate, st.ab, st.baseline from st.samples."""
     args = st.args
     smp = st.samples
-    prim = [s for s in smp if rep.host_of(s) in rep.PRIMARY_HOSTS]
+    prim = [s for s in smp if host_of(s) in PRIMARY_HOSTS]
     if st.floors is not None and (prim or st.gate_count_rows):
         st.gate = evaluate_gate(st.floors, prim, LOOK_LEVEL
                                 if args.budget else DEFAULT_LEVEL,
@@ -101,7 +100,7 @@ def rounds_of(st):
         """Every verdict of the run decisive at this look: the A/B's, and
         a gate's floors (each look at LOOK_LEVEL, as the A/B's)."""
         prim = [s for s in st_.samples
-                if rep.host_of(s) in rep.PRIMARY_HOSTS]
+                if host_of(s) in PRIMARY_HOSTS]
         res = []
         if heads:
             res += evaluate_ab(prim, st_.cells, base, heads, args.metrics,
@@ -149,30 +148,3 @@ def exit_status(st, rc):
     if st.failures and rc != EXIT_INTR:
         rc = EXIT_SETUP
     return rc
-
-
-def announce(banner, results, bad, strict):
-    """Print a verdict banner; loudly when a result is @bad or inconclusive."""
-    verdicts = {r["verdict"] for r in results}
-    if bad in verdicts or INCONCLUSIVE in verdicts:
-        loud(banner + ("" if bad in verdicts or strict else
-                       " (inconclusive is not a failure without --strict)"))
-    else:
-        print(banner)
-
-
-def announce_verdicts(st):
-    """The banners that end a run: the gate's, each verdict group's, and
-    the failed fio runs."""
-    args = st.args
-    if st.gate is not None:
-        announce(rep.gate_banner(st.gate), st.gate, FAIL, args.strict)
-    for key, what in (("ab", "A/B timed"), ("count_verdicts", "A/B counts"),
-                      ("baseline", "baseline %s" % args.against_baseline)):
-        res = getattr(st, key)
-        if res is not None:
-            announce(rep.verdict_banner(res, what), res, REGRESSION,
-                     args.strict)
-    if st.failures:
-        loud("%d fio run(s) FAILED; exit %d" % (len(st.failures),
-                                               EXIT_SETUP))

@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from aiorperf import cli  # noqa: E402
 from aiorperf import plan, run, state, util  # noqa: E402
 from aiorperf import report as compare_report  # noqa: E402
+from aiorperf import samples as compare_samples  # noqa: E402
 from aiorperf.gate import (FAIL, INCONCLUSIVE, OTHER_CLASS,  # noqa: E402
                           PASS, cov, evaluate_gate, judged_here,
                           needed_runs, normalize_floors, place_floors,
@@ -690,9 +691,9 @@ class Summary(unittest.TestCase):
         smp = (samples(CELL, "aioring", [300, 310, 290]) +
                samples(CELL, "libaio", [200, 200, 200]) +
                samples(CELL, "io_uring", [150, 150, 150]) +
-               samples(CELL, compare_report.CEILING, [400, 400, 400]) +
+               samples(CELL, compare_samples.CEILING, [400, 400, 400]) +
                samples(fcell, "aioring", [270, 270, 270]))
-        s = compare_report.summarize(smp, [CELL, fcell],
+        s = compare_samples.summarize(smp, [CELL, fcell],
                                      ["aioring", "libaio", "io_uring"])
         a = s[CELL]["aioring"]
         self.assertAlmostEqual(a["vs_libaio"], 1.5)
@@ -714,7 +715,7 @@ class Summary(unittest.TestCase):
         for x in smp[:2]:
             x.update(corun={"configs": ["base", "head"], "cpu": 1},
                      lat_p99_ns=9e6)
-        s = compare_report.summarize(smp, [CELL], ["base", "libaio"])
+        s = compare_samples.summarize(smp, [CELL], ["base", "libaio"])
         self.assertIsNone(s[CELL]["base"]["vs_libaio"])
         self.assertAlmostEqual(s[CELL]["libaio"]["vs_libaio"], 1.0)
         table = compare_report.text_table(s, [CELL], ["base", "libaio"])
@@ -722,7 +723,7 @@ class Summary(unittest.TestCase):
         self.assertNotIn("9000", table)
 
     def test_chart_is_skipped_without_gnuplot(self):
-        s = compare_report.summarize(
+        s = compare_samples.summarize(
             samples(CELL, "aioring", [2, 2]) + samples(CELL, "libaio", [1, 1]),
             [CELL], ["aioring", "libaio"])
         with tempfile.TemporaryDirectory() as d:

@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
 from aiorperf import cli, gate, outputs, report, run, state  # noqa: E402
-from aiorperf import session, verdicts  # noqa: E402
+from aiorperf import samples, session, verdicts  # noqa: E402
 
 CELL = "randread/4k/qd32/j1"
 CELL1 = "randread/4k/qd1/j1"
@@ -135,13 +135,13 @@ class Tables(unittest.TestCase):
         h = smp(CELL, "base", [40, 40, 40])
         for x in h:
             x["host"] = "127.0.0.2:8766"
-        summ = report.summarize(s + h, [CELL], ["base", "libaio"])
+        summ = samples.summarize(s + h, [CELL], ["base", "libaio"])
         self.assertEqual(summ[CELL]["base"]["iops"], 100)
         self.assertAlmostEqual(summ[CELL]["base"]["vs_libaio"], 2.0)
-        one = report.summarize(s + h, [CELL], ["base"],
+        one = samples.summarize(s + h, [CELL], ["base"],
                                host="127.0.0.2:8766")
         self.assertEqual(one[CELL]["base"]["iops"], 40)
-        self.assertEqual(report.hosts_in(s + h), ["127.0.0.2:8766"])
+        self.assertEqual(samples.hosts_in(s + h), ["127.0.0.2:8766"])
 
 
 def run_state(out, **kw):
