@@ -381,13 +381,16 @@ int aior_trim(int fd, bool is_blockdev, uint64_t off, uint64_t len);
  * One real read of @len bytes at offset 0 of @fd with @rw_flags (RWF_*) in
  * its iocb, through @c (set up by the caller, nothing else in flight on
  * it; its counters are not kept), waited for: does the kernel take such
- * flags on this file?  Buffered aio completes inside io_submit(), so the
- * wait returns at once.  Returns 0 if the read completed (with any number of bytes), else its -errno: a
+ * flags on this file?  Buffered aio usually completes inside io_submit();
+ * a device that does not answer is waited for up to @timeout, then the
+ * read is left in flight on @c with its buffer (-ETIMEDOUT).  Returns 0 if
+ * the read completed (with any number of bytes), else its -errno: a
  * refusal of the flags at submission (-EOPNOTSUPP: unknown to the kernel,
  * or not supported by the file's file system; -EINVAL: a combination the
- * kernel rejects), or what the read itself met; -ENOMEM.
+ * kernel rejects), or what the read itself met; -ETIMEDOUT; -ENOMEM.
  */
-int aior_probe_read(struct aior_ctx *c, int fd, int rw_flags, size_t len);
+int aior_probe_read(struct aior_ctx *c, int fd, int rw_flags, size_t len,
+		    const struct timespec *timeout);
 
 /*
  * The type of the file system @fd is on, as /proc/self/mountinfo names it

@@ -83,8 +83,10 @@ int aior_trim(int fd, bool is_blockdev, uint64_t off, uint64_t len)
 	return 0;
 }
 
-int aior_probe_read(struct aior_ctx *c, int fd, int rw_flags, size_t len)
+int aior_probe_read(struct aior_ctx *c, int fd, int rw_flags, size_t len,
+		    const struct timespec *timeout)
 {
+	struct timespec left;
 	struct io_event ev;
 	struct iocb iocb, *p = &iocb;
 	void *buf;
@@ -107,15 +109,17 @@ int aior_probe_read(struct aior_ctx *c, int fd, int rw_flags, size_t len)
 		free(buf);
 		return ret ? ret : -EAGAIN;	/* 0: nothing taken */
 	}
+	/* A signal restarts the wait with the whole @timeout: still bounded. */
 	do {
-		ret = aior_sys->io_getevents(c->io, 1, 1, &ev, NULL);
-	} while (ret == -EINTR || ret == 0);
+		left = *timeout;
+		ret = aior_sys->io_getevents(c->io, 1, 1, &ev, &left);
+	} while (ret == -EINTR);
 	/*
 	 * The buffer is the kernel's until the read is reaped: if the wait
-	 * failed otherwise, it stays allocated.
+	 * ended without it, it stays allocated.
 	 */
-	if (ret < 0)
-		return ret;
+	if (ret <= 0)
+		return ret ? ret : -ETIMEDOUT;
 	free(buf);
 	return (long)ev.res < 0 ? (int)(long)ev.res : 0;
 }

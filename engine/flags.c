@@ -250,10 +250,11 @@ static bool kernel_before(const char *release, int maj, int min)
  * if it also says a release before 6.14, so a backport is not.
  */
 static bool kernel_lacks_dontcache(struct aior_ctx *c, int fd,
-				   const char *release)
+				   const char *release,
+				   const struct timespec *timeout)
 {
 	int ret = aior_probe_read(c, fd, AIOR_RWF_DONTCACHE | AIOR_RWF_APPEND |
-				  AIOR_RWF_NOAPPEND, AIOR_PROBE_LEN);
+				  AIOR_RWF_NOAPPEND, AIOR_PROBE_LEN, timeout);
 
 	return ret != -EINVAL && kernel_before(release, 6, 14);
 }
@@ -271,6 +272,10 @@ int aior_uncached_open(struct thread_data *td, struct fio_file *f, int fd,
 {
 	const struct aior_options *o = td->eo;
 	struct aior_data *ld = td->io_ops_data;
+	struct timespec timeout = {
+		.tv_sec = o->drain_timeout / 1000,
+		.tv_nsec = (long)(o->drain_timeout % 1000) * 1000000,
+	};
 	struct utsname u;
 	char fs[64];
 	int ret;
@@ -287,16 +292,21 @@ int aior_uncached_open(struct thread_data *td, struct fio_file *f, int fd,
 		}
 	}
 	ret = aior_probe_read(&ld->probe, fd, AIOR_RWF_DONTCACHE,
-			      AIOR_PROBE_LEN);
+			      AIOR_PROBE_LEN, &timeout);
 	if (!ret)
 		return 0;
 	if (uname(&u) < 0)
 		snprintf(u.release, sizeof(u.release), "unknown");
-	if (ret != -EOPNOTSUPP)
+	if (ret == -ETIMEDOUT)
+		aior_log("libaioring: %s: uncached=1: the probe read with "
+			 "RWF_DONTCACHE did not complete within "
+			 "drain_timeout=%u ms: the device is not completing "
+			 "I/O\n", f->file_name, o->drain_timeout);
+	else if (ret != -EOPNOTSUPP)
 		aior_log("libaioring: %s: uncached=1: a read with "
 			 "RWF_DONTCACHE failed: %s (kernel %s)\n",
 			 f->file_name, strerror(-ret), u.release);
-	else if (kernel_lacks_dontcache(&ld->probe, fd, u.release))
+	else if (kernel_lacks_dontcache(&ld->probe, fd, u.release, &timeout))
 		aior_log("libaioring: %s: uncached=1 needs RWF_DONTCACHE, "
 			 "which this kernel (%s) does not support: it needs "
 			 "Linux 6.14 or later\n", f->file_name, u.release);

@@ -530,16 +530,19 @@ END_TEST
 
 /* ---- aior_probe_read(), aior_fs_name() ---- */
 
+static const struct timespec probe_wait = { 5, 0 };
+
 START_TEST(test_probe_read_takes_known_flags)
 {
 	struct aior_ctx c;
 
 	ck_assert_int_eq(aior_ctx_setup(&c, 1, AIOR_REAP_SYSCALL), 0);
 	/* No flags, and RWF_HIPRI's neighbour RWF_DSYNC (4.7): taken. */
-	ck_assert_int_eq(aior_probe_read(&c, tfd, 0, 4096), 0);
-	ck_assert_int_eq(aior_probe_read(&c, tfd, RWF_DSYNC, 4096), 0);
+	ck_assert_int_eq(aior_probe_read(&c, tfd, 0, 4096, &probe_wait), 0);
+	ck_assert_int_eq(aior_probe_read(&c, tfd, RWF_DSYNC, 4096, &probe_wait),
+			 0);
 	/* Past the end of the file: 0 bytes, still a completed read. */
-	ck_assert_int_eq(aior_probe_read(&c, tfd, 0, 1 << 20), 0);
+	ck_assert_int_eq(aior_probe_read(&c, tfd, 0, 1 << 20, &probe_wait), 0);
 	ck_assert_uint_eq(c.inflight, 0);
 	aior_ctx_teardown(&c);
 }
@@ -552,12 +555,13 @@ START_TEST(test_probe_read_refusals)
 
 	ck_assert_int_eq(aior_ctx_setup(&c, 1, AIOR_REAP_SYSCALL), 0);
 	/* A flag no kernel knows: refused at submission, as unknown. */
-	ck_assert_int_eq(aior_probe_read(&c, tfd, 1 << 30, 4096),
+	ck_assert_int_eq(aior_probe_read(&c, tfd, 1 << 30, 4096, &probe_wait),
 			 -EOPNOTSUPP);
 	/* A file that cannot be read: the kernel's answer, as is. */
 	wfd = open(tpath, O_WRONLY | O_CLOEXEC);
 	ck_assert_int_ge(wfd, 0);
-	ck_assert_int_eq(aior_probe_read(&c, wfd, 0, 4096), -EBADF);
+	ck_assert_int_eq(aior_probe_read(&c, wfd, 0, 4096, &probe_wait),
+			 -EBADF);
 	close(wfd);
 	ck_assert_uint_eq(c.inflight, 0);
 	aior_ctx_teardown(&c);
@@ -573,9 +577,31 @@ START_TEST(test_probe_read_no_room)
 	aior_t_seam_install();
 	aior_t_seam.submit_ret[0] = -EAGAIN;
 	aior_t_seam.submit_n = 1;
-	ck_assert_int_eq(aior_probe_read(&c, tfd, 0, 4096), -EAGAIN);
+	ck_assert_int_eq(aior_probe_read(&c, tfd, 0, 4096, &probe_wait),
+			 -EAGAIN);
 	ck_assert_uint_eq(aior_t_seam.getevents_calls, 0);
 	ck_assert_uint_eq(c.inflight, 0);
+	aior_t_seam_remove();
+	aior_ctx_teardown(&c);
+}
+END_TEST
+
+START_TEST(test_probe_read_bounded_wait)
+{
+	const struct timespec short_wait = { 0, 50 * 1000 * 1000 };
+	struct aior_ctx c;
+
+	/*
+	 * A device that does not answer: io_getevents() finds nothing in
+	 * the time given.  The probe says so instead of waiting for ever.
+	 */
+	ck_assert_int_eq(aior_ctx_setup(&c, 1, AIOR_REAP_SYSCALL), 0);
+	aior_t_seam_install();
+	aior_t_seam.getevents_ret[0] = 0;
+	aior_t_seam.getevents_n = 1;
+	ck_assert_int_eq(aior_probe_read(&c, tfd, 0, 4096, &short_wait),
+			 -ETIMEDOUT);
+	ck_assert_uint_eq(aior_t_seam.getevents_calls, 1);
 	aior_t_seam_remove();
 	aior_ctx_teardown(&c);
 }
@@ -625,6 +651,7 @@ static Suite *file_suite(void)
 	tcase_add_test(tc, test_probe_read_takes_known_flags);
 	tcase_add_test(tc, test_probe_read_refusals);
 	tcase_add_test(tc, test_probe_read_no_room);
+	tcase_add_test(tc, test_probe_read_bounded_wait);
 	tcase_add_test(tc, test_fs_name_names_the_mount);
 	suite_add_tcase(s, tc);
 
