@@ -383,7 +383,8 @@ DEFAULT_AB_METRICS = ("iops", "p99", "cpu")
 # 14-23% when the builds run one after the other (this project's 2-vCPU
 # runner, idle inside, 2026-12-05), and 1-3% when they co-run on one CPU
 # (run.run_corun), where 6-14 rounds decide a 5% loss and identical
-# builds come out NO CHANGE (docs/perf/sensitivity.md).
+# builds come out NO CHANGE
+# (docs/perf/runs/2026-12-05-347eab4-sensitivity/sensitivity.md).
 # CPU per I/O too: when other tenants take CPU time, IOPS swing with them
 # but the CPU a request costs moves far less (identical builds under a
 # load of 5 on 2 vCPUs, 15 rounds: IOPS interval +-12%, CPU per I/O
