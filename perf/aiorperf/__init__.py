@@ -6,7 +6,19 @@ Modules, by role:
     session  one run, step by step: set up, measure, judge, write
     state    RunState: what one run carries from step to step
     plan     configs, cells, the interleaved plan, fio command lines
-    run      runs fio (locally or through remote), samples, progress line
+    run      the round loop (what a round runs, dropped rounds, looks)
+             and one run of fio, a co-run, remote hosts or t/io_uring
+             to its samples, with the progress line
+    targets  the target files: RAM-backed, disk, given file or block
+             device, the files cells' files; made, checked, removed
+    load     the machine's load: a child run with the CPU used beside
+             it, other fio processes, waiting for a quiet machine
+    fioout   fio's output: its JSON, the engine's counter lines, a run's
+             metrics (IOPS, latency, CPU and ctx per I/O)
+    ceiling  fio's t/io_uring (the raw aio ceiling): build, command
+             line, output
+    env      a run's environment (machine, fio, builds) and whether
+             fio's io_uring engine runs here
     samples  the sample model: a run's samples to medians, spreads, ratios
     stats    medians, CoV, paired bootstrap confidence intervals
     gate     floors files and A/B verdicts
@@ -27,5 +39,6 @@ Modules, by role:
 
 Imports point one way: cli -> session -> outputs -> report (render) and
 verdicts -> run, counts, history, gate, corun_check -> samples (compute)
--> plan, stats, machine, util; state imports none of them.
+and targets, load, fioout, ceiling, env (fio and the machine) -> plan,
+stats, machine, util; state imports none of them.
 """

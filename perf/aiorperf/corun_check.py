@@ -78,8 +78,9 @@ def run_check(args):
     args.out; return {cell: agreement dict}."""
     from . import machine
     from .plan import corun_cmd, fio_cmd, parse_cell_key
-    from .run import (cleanup_target, metrics_from_json, new_target,
-                      parse_fio_output, prepare_target, run_child)
+    from .fioout import metrics_from_json, parse_fio_output
+    from .load import run_child
+    from .targets import cleanup_target, new_target, prepare_target
     from .util import PROGRESS
     subject, anchor = args.subject, args.anchor
     target = new_target()

@@ -29,11 +29,13 @@ from .outputs import (announce_verdicts, error_outputs, print_plan,
 from .plan import (BATCH, BATCH_QD, build_cells, config_engine,
                    default_configs, is_external, named_engines, order_cells,
                    parse_cell_key, parse_configs, validate_cell)
-from .run import (FOREIGN_CPU_LIMIT, build_tio, ceiling_applies,
-                  cleanup_target, environment, io_uring_refused, new_target,
-                  prepare_target, run_all)
+from .ceiling import build_tio, ceiling_applies
+from .env import environment, io_uring_refused
+from .load import FOREIGN_CPU_LIMIT
+from .run import run_all
 from .state import RunState
 from .stats import LOOK_LEVEL, LOOKS
+from .targets import cleanup_target, new_target, prepare_target
 from .util import (PROGRESS, REPO, Interrupted, SetupError, cmd_out,
                    fmt_secs, loud, notice)
 from .verdicts import (EXIT_INTR, EXIT_SETUP, ab_roles, exit_status, judge,

@@ -37,9 +37,10 @@ class RunState:
 
     # -- filled while measuring --
     env: dict = None
-    """The machine, fio and builds (run.environment)."""
+    """The machine, fio and builds (env.environment)."""
     target: dict = None
-    """The file or device run on (run.new_target, run.prepare_target)."""
+    """The file or device run on (targets.new_target,
+    targets.prepare_target)."""
     samples: list = field(default_factory=list)
     """One dict per fio or t/io_uring run (and per --client host)."""
     failures: list = field(default_factory=list)

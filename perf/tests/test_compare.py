@@ -18,7 +18,7 @@ sys.dont_write_bytecode = True     # keep the tree free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from aiorperf import cli  # noqa: E402
-from aiorperf import plan, run, state, util  # noqa: E402
+from aiorperf import ceiling, fioout, plan, run, state, util  # noqa: E402
 from aiorperf import report as compare_report  # noqa: E402
 from aiorperf import samples as compare_samples  # noqa: E402
 from aiorperf.gate import (FAIL, INCONCLUSIVE, OTHER_CLASS,  # noqa: E402
@@ -527,7 +527,7 @@ FIO_JSON = {
 
 class FioOutput(unittest.TestCase):
     def test_metrics_cpu_per_io_and_latency(self):
-        m = run.metrics_from_json(FIO_JSON, "randread")
+        m = fioout.metrics_from_json(FIO_JSON, "randread")
         # (25% + 75%) x 2 s = 2 CPU s over 1e6 I/Os = 2 us per I/O.
         self.assertAlmostEqual(m["cpu_us_per_io"], 2.0)
         self.assertAlmostEqual(m["usr_us_per_io"], 0.5)
@@ -542,7 +542,7 @@ class FioOutput(unittest.TestCase):
                 "eagain=2\nlibaioring: job 'aior-bench': contexts=1 "
                 "submitted=5 eagain=0\nfio: some warning\n"
                 + json.dumps(FIO_JSON, indent=2))
-        data, stats, other = run.parse_fio_output(text)
+        data, stats, other = fioout.parse_fio_output(text)
         self.assertEqual(stats, {"contexts": 2, "submitted": 15, "eagain": 2})
         self.assertEqual(other, ["fio: some warning"])
         self.assertEqual(data["jobs"][0]["job_runtime"], 2000)
@@ -553,7 +553,7 @@ class FioOutput(unittest.TestCase):
                "eagain=2\nlibaioring: /x: aio_block_size=4096 differs\n"
                "libaioring: job 'aior-bench': contexts=1 submitted=5 "
                "eagain=0\n")
-        data, stats, other = run.parse_fio_output(
+        data, stats, other = fioout.parse_fio_output(
             json.dumps(FIO_JSON, indent=2), err)
         self.assertEqual(stats, {"contexts": 2, "submitted": 15, "eagain": 2})
         self.assertEqual(other, ["libaioring: /x: aio_block_size=4096 differs"])
@@ -561,17 +561,17 @@ class FioOutput(unittest.TestCase):
 
     def test_unusable_output_raises(self):
         with self.assertRaises(ValueError):
-            run.parse_fio_output("fio: engine failed to load\n")
+            fioout.parse_fio_output("fio: engine failed to load\n")
         with self.assertRaises(ValueError):
-            run.parse_fio_output('{"jobs": [')
+            fioout.parse_fio_output('{"jobs": [')
         broken = json.loads(json.dumps(FIO_JSON))
         broken["jobs"][0]["error"] = 5
         with self.assertRaises(ValueError):
-            run.metrics_from_json(broken, "randread")
+            fioout.metrics_from_json(broken, "randread")
         idle = json.loads(json.dumps(FIO_JSON))
         idle["jobs"][0]["read"]["total_ios"] = 0
         with self.assertRaises(ValueError):
-            run.metrics_from_json(idle, "randread")
+            fioout.metrics_from_json(idle, "randread")
 
     def test_t_io_uring_output(self):
         out = ("Engine=aio\nIOPS=100.00K, BW=1MiB/s, IOS/call=1/1\n"
@@ -579,10 +579,10 @@ class FioOutput(unittest.TestCase):
                "IOPS=1.20M, BW=3.20GiB/s, IOS/call=16/16\n"
                "IOPS=819.68K, BW=3.20GiB/s, IOS/call=16/16\n"
                "Maximum IOPS=1.20M\n")
-        self.assertAlmostEqual(run.parse_tio(out, True), 819680.0)
-        self.assertAlmostEqual(run.parse_tio(out, False), 800095.0)
+        self.assertAlmostEqual(ceiling.parse_tio(out, True), 819680.0)
+        self.assertAlmostEqual(ceiling.parse_tio(out, False), 800095.0)
         with self.assertRaises(ValueError):
-            run.parse_tio("queue setup failed\n", True)
+            ceiling.parse_tio("queue setup failed\n", True)
 
 
 class Plan(unittest.TestCase):
@@ -671,10 +671,10 @@ class Plan(unittest.TestCase):
     def test_job_stats_are_kept_per_job(self):
         out = ("libaioring: job 'corun0': reaped_ring=10 eagain=1\n"
                "libaioring: job 'corun1': reaped_ring=7\n{}\n")
-        self.assertEqual(run.job_stats(out), {
+        self.assertEqual(fioout.job_stats(out), {
             "corun0": {"reaped_ring": 10, "eagain": 1},
             "corun1": {"reaped_ring": 7}})
-        self.assertEqual(run.job_stats("{}\n", out.replace("{}\n", "")), {
+        self.assertEqual(fioout.job_stats("{}\n", out.replace("{}\n", "")), {
             "corun0": {"reaped_ring": 10, "eagain": 1},
             "corun1": {"reaped_ring": 7}})
 

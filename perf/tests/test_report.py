@@ -23,8 +23,8 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
-from aiorperf import cli, gate, outputs, report, run, state  # noqa: E402
-from aiorperf import samples, session, verdicts  # noqa: E402
+from aiorperf import cli, gate, outputs, report, state  # noqa: E402
+from aiorperf import samples, session, targets, util, verdicts  # noqa: E402
 
 CELL = "randread/4k/qd32/j1"
 CELL1 = "randread/4k/qd1/j1"
@@ -151,7 +151,7 @@ def run_state(out, **kw):
     args = cli.parse_args(["--engine", "base=/bin/true", "--engine",
                            "head=/bin/true", "--rounds", "5", "--label",
                            "head=main @ 1a2b3c"])
-    target = run.new_target()
+    target = targets.new_target()
     target.update(path="/dev/shm/x/aior-bench.dat", kind="ram", size=1 << 30)
     st = state.RunState(
         args=args, out=out, cells=[CELL, CELL1],
@@ -278,7 +278,7 @@ class Session(unittest.TestCase):
         # Ctrl-C while t/io_uring is built: nothing measured, no
         # environment taken yet; the run still leaves its files.
         def interrupted(args, version):
-            raise run.Interrupted()
+            raise util.Interrupted()
         handlers = [(s, signal.getsignal(s))
                     for s in (signal.SIGINT, signal.SIGTERM)]
         for s, h in handlers:
