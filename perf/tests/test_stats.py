@@ -5,7 +5,9 @@
 Run: python3 -m unittest discover -s perf/tests  (or this file directly).
 """
 
+import math
 import os
+import random
 import sys
 import unittest
 
@@ -89,6 +91,11 @@ class Basics(unittest.TestCase):
         self.assertAlmostEqual(lo, 0.9)
         self.assertAlmostEqual(hi, 1.1)
 
+    def test_cov(self):
+        self.assertIsNone(stats.cov([5]))
+        self.assertEqual(stats.cov([3, 3, 3]), 0.0)
+        self.assertAlmostEqual(stats.cov([90, 100, 110]), 0.1)
+
 
 class Steps(unittest.TestCase):
     def test_a_clear_step_is_found_where_it_happens(self):
@@ -116,6 +123,37 @@ class Steps(unittest.TestCase):
         series = [1.00, 1.00, 1.00, 0.94]
         self.assertEqual(stats.step_changes(series, noise=0.001), [3])
         self.assertEqual(stats.step_changes(series, noise=0.05), [])
+
+
+class Sequential(unittest.TestCase):
+    def test_t_quantile_against_tables(self):
+        for p, df, want in ((0.99, 3, 4.541), (0.99, 5, 3.365),
+                            (0.975, 10, 2.228), (0.95, 30, 1.697)):
+            self.assertAlmostEqual(stats.t_quantile(p, df), want,
+                                   delta=want * 0.005)
+
+    def test_trimmed_interval_covers_and_resists_one_outlier(self):
+        est, lo, hi = stats.trimmed_log_ci(
+            [1.0, 0.99, 1.01, 1.0, 1.02, 0.98, 1.0, 0.99, 1.01, 1.6],
+            0.98)
+        self.assertAlmostEqual(est, 1.0, delta=0.01)
+        self.assertLess(lo, 1.0)
+        self.assertGreater(hi, 1.0)
+        self.assertLess(hi, 1.05)
+        self.assertEqual(stats.trimmed_log_ci([1.0, 1.0], 0.9),
+                         (None, None, None))
+
+    def test_the_interval_holds_its_level(self):
+        # Identical builds, 6..32 rounds of 4% noise: the 90% interval
+        # misses 1 in about 10% of fabricated runs, no more than 13%.
+        rng = random.Random(7)
+        for n in (6, 14, 32):
+            miss = 0
+            for _ in range(400):
+                r = [math.exp(rng.gauss(0, 0.04)) for _ in range(n)]
+                _, lo, hi = stats.trimmed_log_ci(r, 0.90)
+                miss += not lo <= 1 <= hi
+            self.assertLess(miss / 400.0, 0.13, n)
 
 
 if __name__ == "__main__":
