@@ -9,7 +9,7 @@
 # not the speed: verdicts of runs this short are not asserted (the
 # sensitivity study measures those).
 #
-#   roundtrip.sh --engine /abs/libaioring.so [--fio FIO]
+#   end_to_end.sh --engine /abs/libaioring.so [--fio FIO]
 set -euo pipefail
 
 fio=fio engine=
@@ -17,10 +17,10 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--fio) fio=$2; shift 2 ;;
 	--engine) engine=$2; shift 2 ;;
-	*) echo "roundtrip.sh: unknown argument $1" >&2; exit 2 ;;
+	*) echo "end_to_end.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
-[ -n "$engine" ] || { echo "roundtrip.sh: --engine is required" >&2; exit 2; }
+[ -n "$engine" ] || { echo "end_to_end.sh: --engine is required" >&2; exit 2; }
 perf=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/aior-roundtrip.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -28,7 +28,7 @@ cp "$engine" "$work/copy.so"
 
 short=(--rw randread --bs 4k --qd 32 --files 0 --no-ceiling --size 256M
 	--runtime 1 --ramp-time 0.3 --fio "$fio")
-fail() { echo "roundtrip.sh: FAIL: $*"; exit 1; }
+fail() { echo "end_to_end.sh: FAIL: $*"; exit 1; }
 run() {     # run NAME ARGS...: compare.py into $work/NAME; exit code kept
 	local name=$1; shift
 	set +e
@@ -165,4 +165,4 @@ for name in ["spdk-skip"] + (["spdk"] if ran else []):
     print("ok  : %s: results.json, junit.xml, bmf.json, summary.md, "
           "table.txt" % name)
 EOF
-echo "roundtrip.sh: PASS"
+echo "end_to_end.sh: PASS"
