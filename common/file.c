@@ -100,7 +100,7 @@ int aior_probe_read(struct aior_ctx *c, int fd, int rw_flags, size_t len,
 	/*
 	 * The seam's calls, not aior_ctx_submit()/aior_ctx_wait(): those
 	 * are inlined into the hot path while it is their only caller
-	 * (scripts/insn-floors.py counts what another caller costs it).
+	 * (perf/compare.py insn-floors counts what another caller costs it).
 	 */
 	do {
 		ret = aior_sys->io_submit(c->io, 1, &p);

@@ -23,7 +23,7 @@
  * paths among them (common/aioring.h).  The guard is a count, not a
  * reading of the code: jobs/insn-floors.json holds the engine's own
  * instructions per request, and CI fails a change that raises them
- * (scripts/insn-floors.py).
+ * (perf/compare.py insn-floors).
  */
 #include <errno.h>
 #include <fcntl.h>

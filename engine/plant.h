@@ -2,7 +2,8 @@
 /*
  * Test-only counted plants (never in a release build): a known cost per
  * request that the A/B's exact counts must catch every time
- * (perf/sensitivity.py, docs/perf/sensitivity.md).
+ * (perf/compare.py sensitivity; its table of 2026-12-05 is in
+ * docs/perf/runs/2026-12-05-347eab4-sensitivity/).
  *
  *   -DAIOR_PLANTED_INSNS=N          N more user-space instructions per
  *                                   request in the engine's own code

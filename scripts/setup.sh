@@ -38,7 +38,7 @@ PKGS+=(lintian)
 # uncached write test's xfs): a host without them skips those tests and
 # says so.
 TEST_PKGS=(libfuse3-dev fuse3 clang libclang-rt-dev valgrind
-	   linux-perf	# linux-perf: scripts/profile-cell.py
+	   linux-perf	# linux-perf: perf/compare.py profile
 	   xfsprogs)	# xfsprogs: int_uncached_write (ext4 keeps the pages)
 
 . "$(dirname "$0")/apt.sh"

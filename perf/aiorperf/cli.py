@@ -63,6 +63,7 @@ or set-up error, or a fio run failed; 3 something INCONCLUSIVE under
 """
 
 import argparse
+import importlib
 import json
 import os
 import re
@@ -79,7 +80,7 @@ from .plan import (DEFAULT_CONFIGS, FULL, QUICK_CELLS, build_cells,
 from . import session
 from .stats import LOOKS
 from .util import (REPO, SetupError, csv_list, fmt_secs, notice,
-                   parse_size)
+                   parse_duration, parse_size)
 from .verdicts import EXIT_PASS, EXIT_REGRESSION, EXIT_SETUP
 
 
@@ -88,11 +89,29 @@ AB_BUDGET = 300.0       # default --budget of an A/B of builds, seconds
 # --quick: more, shorter rounds than the default, in about the same time:
 # a floor's interval narrows with the number of rounds, not their length.
 QUICK_ROUNDS = 6
-SUBCOMMANDS = ("run", "history", "baseline", "error", "corun-check")
-
-# Re-exported for callers of the old single-file module.
-__all__ = ["main", "parse_args", "build_cells", "fio_cmd", "parse_configs",
-           "parse_size", "QUICK_CELLS", "SetupError"]
+# The one door to the harness: compare.py SUBCOMMAND, each a function
+# taking its arguments and returning the exit status, in this module or
+# in the aiorperf module named (imported when called).
+SUBCOMMANDS = {
+    "run": (None, "run_main", "the comparison (the default)"),
+    "history": (None, "history_main",
+                "trends over result directories, step changes"),
+    "baseline": (None, "baseline_main", "named baselines: list, show"),
+    "error": (None, "error_main",
+              "the outputs of a run that could not start"),
+    "corun-check": (None, "corun_main",
+                    "whether each cell's co-run ratio is its solo one"),
+    "floors": ("floors", "main", "floors files from measured results"),
+    "insn": ("insn", "main",
+             "instructions per request by part, with their spread"),
+    "insn-floors": ("insn", "floors_main",
+                    "the engine's instructions against jobs/"
+                    "insn-floors.json"),
+    "profile": ("profile", "main", "where the CPU goes per I/O (perf)"),
+    "scaling": ("scaling", "main", "numjobs 1..N, each a ratio to one job"),
+    "sensitivity": ("sensitivity", "main",
+                    "how small a regression the A/B catches"),
+}
 
 
 # ---- command line ----
@@ -102,11 +121,13 @@ def parse_args(argv):
     other options settled; a usage error exits 2 (argparse)."""
     p = argparse.ArgumentParser(
         prog="compare.py",
+        usage="compare.py [SUBCOMMAND] [options]",
         description="Interleaved fio comparison of libaioring builds with "
-                    "each other and with the built-in libaio and io_uring "
-                    "engines: A/B verdicts, floors, baselines.  "
-                    "Subcommands: `compare.py history --help`, "
-                    "`compare.py baseline --help`.",
+                    "each other and with\nthe built-in libaio and io_uring "
+                    "engines: A/B verdicts, floors, baselines.\n\n"
+                    "subcommands (compare.py SUBCOMMAND --help):\n" +
+                    "".join("  %-12s %s\n" % (name, what)
+                            for name, (_, _, what) in SUBCOMMANDS.items()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__.split("\n\n", 1)[1])
     add_run_args(p)
@@ -469,15 +490,6 @@ def settle_places(p, args):
             args.ceiling = False        # t/io_uring runs only here
 
 
-def parse_duration(text):
-    """"5m", "90s", "300" (seconds), "1h" -> seconds."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text or "")
-    if not m or float(m.group(1)) <= 0:
-        raise argparse.ArgumentTypeError(
-            "%r: want a duration such as 5m, 90s or 300" % text)
-    return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[
-        m.group(2)]
-
 
 def parse_count_thresholds(text):
     """"insn_engine=0.5%,sys_total=1%" -> {key: fraction}."""
@@ -494,21 +506,18 @@ def parse_count_thresholds(text):
 
 
 def main(argv=None):
-    """compare.py: a subcommand (history, baseline, error), or a run;
-    returns the exit status."""
+    """compare.py [SUBCOMMAND] ARGS: the subcommand's exit status (a run
+    without one)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in SUBCOMMANDS:
-        cmd, rest = argv[0], argv[1:]
-        if cmd == "history":
-            return history_main(rest)
-        if cmd == "baseline":
-            return baseline_main(rest)
-        if cmd == "error":
-            return error_main(rest)
-        if cmd == "corun-check":
-            return corun_main(rest)
-        argv = rest
-    return run_main(argv)
+    if not argv or argv[0] not in SUBCOMMANDS:
+        return run_main(argv)
+    module, entry, _ = SUBCOMMANDS[argv[0]]
+    if module:
+        fn = getattr(importlib.import_module("." + module, __package__),
+                     entry)
+    else:
+        fn = globals()[entry]
+    return fn(argv[1:])
 
 
 def run_main(argv):

@@ -36,8 +36,9 @@ On the project's 2-vCPU runner, repeats gave the engine's instructions
 identical to the unit, fio's within 0.01%, system calls within 1 call in
 10000 requests.
 
-Pure parsing lives here beside the runners so scripts/insn-per-io.py uses
-the same code; the verdicts are in gate.py.
+`compare.py insn` (insn.py) counts with this code too, so the table of
+instructions per request and the A/B never count two ways; the verdicts
+are in gate.py.
 """
 
 import glob

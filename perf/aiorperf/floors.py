@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """Derive (or refresh) a floors file from compare.py results.
 
@@ -6,8 +5,8 @@ Floors are never typed in by hand: they come from measured runs.
 
     # the floors of this runner class, recorded into the gate's file
     python3 perf/compare.py --quick --out r1 && ... (two runs or more)
-    python3 perf/floors.py --record jobs/floors-ci.json r1/results.json \
-        r2/results.json
+    python3 perf/compare.py floors --record jobs/floors-ci.json \
+        r1/results.json r2/results.json
 
 --record writes the file in place: the runs' runner class (machine.py)
 gets its own entry under "runner_classes" (replacing an older entry of
@@ -19,11 +18,11 @@ first class's, else the file's portable timed floors.  All runs must be
 of one runner class and one fio.
 
     # CI floors: measured ratio of medians minus a 20% noise margin
-    python3 perf/floors.py --template jobs/floors-ci.json \\
+    python3 perf/compare.py floors --template jobs/floors-ci.json \\
         --margin 0.20 results/*/results.json > floors-ci.new.json
 
     # target floors (from the issue): keep the floors, refresh "measured"
-    python3 perf/floors.py --template jobs/floors.json \\
+    python3 perf/compare.py floors --template jobs/floors.json \\
         --keep-floors results/<run>/results.json > floors.new.json
 
 The template gives the cells and floors (vs, metric, kind); every floor
@@ -39,13 +38,9 @@ import math
 import os
 import sys
 
-sys.dont_write_bytecode = True     # keep the tree free of __pycache__
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from aiorperf import machine  # noqa: E402
-from aiorperf.gate import (METRICS, median, normalize_floors,  # noqa: E402
-                           ratio)
-from aiorperf.history import runner_class  # noqa: E402
+from . import machine
+from .gate import METRICS, median, normalize_floors, ratio
+from .history import runner_class
 
 
 def per_round(samples, cell, config, key):
@@ -197,7 +192,7 @@ def record(path, results, margins, argv):
                          "with the cells and configs of the floors)"
                          % ", ".join(missing))
     entry = {"runner": rc, "label": machine.label(rc), "fio_version": fio,
-             "recorded": {"command": "python3 perf/floors.py " +
+             "recorded": {"command": "python3 perf/compare.py floors " +
                           " ".join(argv), "margins": margins,
                           "runs": len(docs)},
              "floors": floors}
@@ -221,9 +216,11 @@ def record(path, results, margins, argv):
     return 0
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv):
+    p = argparse.ArgumentParser(
+        prog="compare.py floors", description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1])
     p.add_argument("--record", metavar="FLOORS.json",
                    help="record the floors of the results' runner class "
                         "into this floors file, in place")
@@ -288,13 +285,10 @@ def main(argv=None):
             new.append(one)
         out[cell] = new if isinstance(spec, list) else new[0]
     if missing:
-        print("compare_floors: not measured in these results: %s"
+        print("compare.py floors: not measured in these results: %s"
               % ", ".join(missing), file=sys.stderr)
     normalize_floors(out)
     json.dump(out, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 1 if missing else 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -33,7 +33,7 @@ so the floors measured on one runner class live under "runner_classes":
 and judge only on that class with that fio, in the run mode they were
 measured in ("run_mode": "solo", or "co-run": the engine and its anchors
 in one fio on one CPU); elsewhere each is reported OTHER CLASS, with the
-command that records this class's own (perf/floors.py --record), never
+command that records this class's own (perf/compare.py floors --record), never
 as a failure.  "co_run_cells" lists the cells a gate co-runs (each shown
 to agree with solo runs by `compare.py corun-check`): see co_run_cells.
 """
@@ -64,7 +64,7 @@ COUNT_FLOORS = {
     "sys_other": "other system calls",
     "sys_total": "system calls",
 }
-RECORD_CMD = ("python3 perf/floors.py --record %s RESULTS.json... "
+RECORD_CMD = ("python3 perf/compare.py floors --record %s RESULTS.json... "
               "(the results.json of runs on this runner class)")
 
 # ---- floors files ----

@@ -1,15 +1,16 @@
-#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Where the CPU goes per I/O: perf profiles of libaioring and built-in
 libaio on one cell, as shares of CPU per I/O.
 
-    python3 scripts/profile-cell.py --rw randread --bs 4k --qd 1,32,128
-    python3 scripts/profile-cell.py --qd 32 --configs aioring,libaio \\
-        --target /dev/nvme0n1 --out docs/perf/profile-nvme
+    python3 perf/compare.py profile --rw randread --bs 4k --qd 1,32,128
+    python3 perf/compare.py profile --qd 32 --configs aioring,libaio \\
+        --target /dev/nvme0n1 --out build/profile-nvme
 
-For every cell and every engine configuration, fio runs the job of
-perf/compare.py (aiorperf.plan.fio_cmd: the same options, the same batch
-options from QD 128 on, read back by aiorperf.run) under `perf record`
-(Debian's linux-perf), one configuration after the other.  Every sample is put in one class:
+For every cell and every engine configuration, fio runs the job of a
+timed run (plan.fio_cmd: the same options, the same batch options from
+QD 128 on, on the same target; the run's own options choose them) under
+`perf record` (Debian's linux-perf), one configuration after the
+other.  Every sample is put in one class:
 
   kernel aio path   fs/aio.c: io_submit/io_getevents, iocb and ring code
   file system       the file's read/write path: page cache, tmpfs/ext4,
@@ -26,29 +27,29 @@ options from QD 128 on, read back by aiorperf.run) under `perf record`
 and each class is shown as a share of the samples and as microseconds of
 CPU per I/O (fio's usr+sys CPU time over its I/O count, times the share).
 Writes profile.json and profile.md under --out (default
-docs/perf/profile-<rw>-<bs>).  Standard library only.
+build/profile-<rw>-<bs>), naming the machine they ran on.
 """
 
 import argparse
 import json
 import os
-import platform
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import types
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))), "perf"))
-sys.dont_write_bytecode = True     # keep the tree free of __pycache__
-from aiorperf.plan import (BUILTIN_CONFIGS, cell_key,  # noqa: E402
-                           fio_cmd as plan_fio_cmd)
-from aiorperf.run import (metrics_from_json, parse_fio_output,  # noqa: E402
-                          write_file)
-from aiorperf.util import REPO  # noqa: E402
+from . import cli, machine
+from .fioout import metrics_from_json, parse_fio_output
+from .plan import build_cells, fio_cmd, parse_cell_key, parse_configs
+from .session import engine_paths
+from .targets import cleanup_target, new_target, prepare_target
+from .util import REPO, SetupError
+
+# The run's options when the command line does not give them.
+DEFAULTS = ["--rw", "randread", "--bs", "4k", "--qd", "1,32,128",
+            "--configs", "aioring,aioring:coalesce=off,libaio",
+            "--runtime", "3", "--ramp-time", "1", "--no-ceiling"]
 
 CLASSES = ["kernel aio path", "file system", "block layer", "syscall entry",
            "kernel other", "fio", "engine", "libc", "other"]
@@ -99,20 +100,6 @@ def classify(dso, sym):
     return "other"
 
 
-def fio_cmd(args, cell, config):
-    """compare.py's fio command for the cell, with the engine's counters."""
-    plan_args = types.SimpleNamespace(
-        fio=args.fio, runtime=args.runtime, ramp_time=args.ramp_time,
-        cpus_allowed=None, engines={"aioring": args.engine},
-        engine=args.engine, aior_opt=[])
-    target = {"path": args.target_path, "size": args.target_size,
-              "pass_size": True, "readonly": False, "files": {}}
-    cmd = plan_fio_cmd(plan_args, target, cell_key(*cell, 1), config)
-    if config.split(":")[0] == "aioring":
-        cmd.append("--engine_stats=1")
-    return cmd
-
-
 def parse_fio(text, rw, err=""):
     data, stats, _ = parse_fio_output(text, err)
     m = metrics_from_json(data, rw)
@@ -128,8 +115,8 @@ def perf_breakdown(perf, data_path):
          "--sort", "dso,sym", "-F", "overhead,dso,sym", "--percent-limit",
          "0", "-q"], capture_output=True, text=True)
     if out.returncode:
-        raise SystemExit("profile-cell: perf report failed: %s"
-                         % out.stderr.strip()[-300:])
+        raise RuntimeError("perf report failed: %s"
+                           % out.stderr.strip()[-300:])
     shares = dict.fromkeys(CLASSES, 0.0)
     top = []
     row = re.compile(r"^\s*([\d.]+)%\s+(\S+)\s+\[(.)\]\s+(.*)$")
@@ -149,145 +136,118 @@ def perf_breakdown(perf, data_path):
     return {k: v / total for k, v in shares.items()}, top[:25]
 
 
-def make_target(args, scratch):
-    if args.target:
-        args.target_path = args.target
-        args.target_size = os.path.getsize(args.target) or \
-            int(args.size)
-        return
-    path = os.path.join(scratch, "profile.dat")
-    args.target_path = path
-    args.target_size = int(args.size)
-    # A written file, not a sparse one: holes read faster than data.
-    write_file(path, args.target_size)
-
-
-def main():
-    args, qds, configs = parse_args()
-    out_dir = args.out or os.path.join(REPO, "docs", "perf", "profile-%s-%s"
-                                       % (args.rw, args.bs))
+def main(argv):
+    """compare.py profile."""
+    p = argparse.ArgumentParser(
+        prog="compare.py profile", description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Other options are the run's (compare.py --help): "
+               "--configs, --engine, --rw, --bs, --qd, --jobs, --target, "
+               "--size, --runtime, --ramp-time, --fio; here their "
+               "defaults are %s.\n\n" % " ".join(DEFAULTS) +
+               __doc__.split("\n\n", 1)[1])
+    p.add_argument("--freq", type=int, default=4999,
+                   help="perf sampling frequency (Hz)")
+    p.add_argument("--perf", default="perf")
+    p.add_argument("--out", help="where profile.{md,json} go (default "
+                   "build/profile-<rw>-<bs>)")
+    own, rest = p.parse_known_args(argv)
+    args = cli.parse_args(DEFAULTS + rest)
+    if args.clients:
+        p.error("--client: a profile is taken on this machine only")
+    try:
+        configs = parse_configs(args.configs, args.engines)
+        engine_paths(args, configs)     # a missing build: before any run
+        results = profile_all(args, own, build_cells(args), configs)
+    except (SetupError, RuntimeError) as e:
+        print("compare.py profile: error: %s" % e, file=sys.stderr)
+        return 2
+    c = parse_cell_key(results[0]["cell"])
+    out_dir = own.out or os.path.join(REPO, "build", "profile-%s-%s"
+                                      % (c["rw"], c["bs"]))
     os.makedirs(out_dir, exist_ok=True)
-    results = profile_all(args, qds, configs)
-    env = environment(args)
+    env = environment(args, own, argv)
     with open(os.path.join(out_dir, "profile.json"), "w") as f:
         json.dump({"env": env, "results": results}, f, indent=1)
     with open(os.path.join(out_dir, "profile.md"), "w") as f:
-        f.write(profile_md(args, env, results))
+        f.write(profile_md(env, results))
     print("wrote %s/profile.md and profile.json" % out_dir)
+    return 0
 
 
-def parse_args(argv=None):
-    """(args, [queue depths], [configs]), checked; exits on a usage
-    error or without perf."""
-    ap = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="\n\n".join(__doc__.split("\n\n")[1:]))
-    ap.add_argument("--rw", default="randread")
-    ap.add_argument("--bs", default="4k")
-    ap.add_argument("--qd", default="1,32,128")
-    ap.add_argument("--configs",
-                    default="aioring,aioring:coalesce=off,libaio")
-    ap.add_argument("--engine", default=os.path.join(REPO, "build",
-                                                     "libaioring.so"))
-    ap.add_argument("--runtime", type=float, default=3.0)
-    ap.add_argument("--ramp-time", type=float, default=1.0)
-    ap.add_argument("--freq", type=int, default=4999,
-                    help="perf sampling frequency (Hz)")
-    ap.add_argument("--target", help="existing file or device (read cells "
-                    "only); default: a new written 1G file in /dev/shm")
-    ap.add_argument("--size", default=str(1 << 30))
-    ap.add_argument("--fio", default=shutil.which("fio") or "fio")
-    ap.add_argument("--perf", default=shutil.which("perf") or "perf")
-    ap.add_argument("--out")
-    args = ap.parse_args(argv)
-
+def profile_all(args, own, cells, configs):
+    """Every cell and configuration under perf record, one after the
+    other, on a target made for them; the result rows."""
+    t = new_target()
+    scratch = tempfile.mkdtemp(prefix="aior-profile-")
     try:
-        qds = [int(q) for q in args.qd.split(",")]
-    except ValueError:
-        ap.error("--qd %s: want integers like 1,32,128" % args.qd)
-    configs = [c for c in args.configs.split(",") if c]
-    for c in configs:
-        if c.split(":")[0] not in ("aioring",) + tuple(BUILTIN_CONFIGS):
-            ap.error("--configs: unknown engine configuration '%s'" % c)
-    if any(c.startswith("aioring") for c in configs) and \
-            not os.path.isfile(args.engine):
-        ap.error("--engine %s does not exist (build first)" % args.engine)
-    if not shutil.which(args.perf):
-        sys.exit("profile-cell: perf not found: apt-get install linux-perf")
-    return args, qds, configs
-
-
-def profile_all(args, qds, configs):
-    """Every queue depth and configuration under perf record, one after
-    the other, on a target made for them; the result rows."""
-    scratch = tempfile.mkdtemp(prefix="aior-profile-",
-                               dir="/dev/shm" if not args.target else None)
-    results = []
-    try:
-        make_target(args, scratch)
-        for qd in qds:
-            for config in configs:
-                results.append(profile_one(args, scratch, (args.rw, args.bs,
-                                                           qd), config))
+        prepare_target(args, cells, t)
+        return [profile_one(args, own, t, scratch, cell, config)
+                for cell in cells for config in configs]
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return results
+        cleanup_target(t)
+        os.rmdir(scratch)
 
 
-def profile_one(args, scratch, cell, config):
+def profile_one(args, own, target, scratch, cell, config):
     """One fio run under perf record: its figures, the share of each
     class, and the heaviest symbols."""
     data = os.path.join(scratch, "perf.data")
-    cmd = [args.perf, "record", "-q", "-F", str(args.freq),
-           "-o", data, "--"] + fio_cmd(args, cell, config)
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    cmd = [own.perf, "record", "-q", "-F", str(own.freq), "-o", data,
+           "--"] + fio_cmd(args, target, cell, config)
+    if config.split(":")[0] in args.engines:
+        cmd.append("--engine_stats=1")
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True)
+    except FileNotFoundError:
+        raise SetupError("%s not found: apt-get install linux-perf"
+                         % own.perf)
     if p.returncode:
-        sys.exit("profile-cell: %s failed (exit %d): %s" % (
+        raise RuntimeError("%s failed (exit %d): %s" % (
             " ".join(cmd), p.returncode, p.stderr.strip()[-400:]))
-    m = parse_fio(p.stdout, args.rw, p.stderr)
-    shares, top = perf_breakdown(args.perf, data)
-    r = {"cell": "%s/%s/qd%d" % cell, "config": config,
-         "fio": m, "shares": shares,
+    m = parse_fio(p.stdout, parse_cell_key(cell)["rw"], p.stderr)
+    shares, top = perf_breakdown(own.perf, data)
+    os.unlink(data)
+    r = {"cell": cell, "config": config, "fio": m, "shares": shares,
          "us_per_io": {k: v * m["cpu_us_per_io"]
                        for k, v in shares.items()},
          "top": top}
-    print("%-18s %-24s %8.1fk IOPS  %.2f us CPU/IO  aio %.0f%% "
+    print("%-22s %-24s %8.1fk IOPS  %.2f us CPU/IO  aio %.0f%% "
           "fs %.0f%% fio %.0f%% engine %.0f%%" % (
-              r["cell"], config, m["iops"] / 1e3,
-              m["cpu_us_per_io"],
+              cell, config, m["iops"] / 1e3, m["cpu_us_per_io"],
               100 * shares["kernel aio path"],
               100 * shares["file system"], 100 * shares["fio"],
               100 * shares["engine"]), flush=True)
-    os.unlink(data)
     return r
 
 
-def environment(args):
+def environment(args, own, argv):
+    runner = machine.runner_class()
     return {"date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "kernel": platform.release(), "cpus": os.cpu_count(),
+            "runner": runner, "machine": machine.label(runner),
             "fio": subprocess.run([args.fio, "--version"],
                                   capture_output=True,
                                   text=True).stdout.strip(),
-            "perf_freq_hz": args.freq, "runtime_s": args.runtime,
-            "target": args.target or "written file in /dev/shm",
+            "perf_freq_hz": own.freq, "runtime_s": args.runtime,
+            "target": args.target or "a written file in /dev/shm",
+            "command": "python3 perf/compare.py profile " + " ".join(argv),
             "git": subprocess.run(["git", "-C", REPO, "rev-parse", "--short",
                                    "HEAD"], capture_output=True,
                                   text=True).stdout.strip()}
 
 
-def profile_md(args, env, results):
-    """profile.md: the command and setting, a row per run, the heaviest
+def profile_md(env, results):
+    """profile.md: the command, the machine, a row per run, the heaviest
     symbols, the engine's counters."""
-    out = ["# CPU per I/O by where it goes: %s %s\n\n" % (args.rw, args.bs)]
-    out.append("`python3 scripts/profile-cell.py --rw %s --bs %s --qd %s "
-               "--configs %s` at %s (kernel %s, %s, %d CPUs, engine at "
-               "%s); target: %s. One fio run of %.0f s per row under "
-               "`perf record -F %d`; IOPS and CPU are fio's own figures "
-               "for that run (perf costs a few percent).\n\n" % (
-                   args.rw, args.bs, args.qd, args.configs, env["date_utc"],
-                   env["kernel"], env["fio"], env["cpus"], env["git"],
-                   env["target"], args.runtime, args.freq))
+    c = parse_cell_key(results[0]["cell"])
+    out = ["# CPU per I/O by where it goes: %s %s\n\n" % (c["rw"], c["bs"])]
+    out.append("`%s` at %s, engine at %s, on %s, %s; target: %s.  One fio "
+               "run of %.0f s per row under `perf record -F %d`; IOPS and "
+               "CPU are fio's own figures for that run (perf costs a few "
+               "percent).\n\n" % (
+                   env["command"], env["date_utc"], env["git"],
+                   env["machine"], env["fio"], env["target"],
+                   env["runtime_s"], env["perf_freq_hz"]))
     out.append("Each class: share of samples / microseconds of CPU per "
                "I/O.\n\n")
     out.append("| cell | config | IOPS | CPU µs/IO | " +
@@ -317,6 +277,3 @@ def profile_md(args, env, results):
                            s.get("holds", 0), s.get("inline_submits", 0)))
     return "".join(out)
 
-
-if __name__ == "__main__":
-    main()

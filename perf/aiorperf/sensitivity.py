@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """How small a regression does the A/B catch?  Measured, not assumed.
 
@@ -26,8 +25,9 @@ counts, how many runs flagged it (any metric or count REGRESSION: what
 makes compare.py exit 1), and the smallest timed loss caught in at least
 95% of the runs.
 
-    perf/sensitivity.py                         # 20 + 20 runs, docs/perf/
-    perf/sensitivity.py --runs 2 --count-runs 2 --budget 90s \
+    perf/compare.py sensitivity \
+        --table-dir docs/perf/runs/DATE-COMMIT-sensitivity  # 20 + 20 runs
+    perf/compare.py sensitivity --runs 2 --count-runs 2 --budget 90s \
         --delays 0,640 --check --out build/sens            # CI, short
 
 Runs are kept in OUT/runs/NN/ (timed) and OUT/count-runs/NN/, and a
@@ -51,11 +51,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 
-sys.dont_write_bytecode = True
+from . import counts, gate, stats
+from .plan import fio_cmd
+from .util import REPO, parse_duration
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
+
 # Measured 2026-12-05 on the project's 2-vCPU machine at QD32 (4 runs,
 # under other load): 1 ns (the busy wait's two clock reads alone) cost
 # 1.8% of the IOPS and 70 ns 6.8%; 40 and 110 ns aim at about 5% and 10%
@@ -108,7 +110,8 @@ def build(builddir, name, option, value, fio_src, lock):
                      "-DFIO_SOURCE_DIR=%s" % fio_src,
                      "-DAIOR_BUILD_TESTS=OFF",
                      "-D%s=%d" % (option, value)],
-                    ["cmake", "--build", bdir, "-j%d" % (os.cpu_count() or 1)]):
+                    ["cmake", "--build", bdir,
+                     "-j%d" % (os.cpu_count() or 1)]):
             if subprocess.run(cmd, stdout=lf, stderr=lf).returncode != 0:
                 raise SystemExit("sensitivity: error: build with "
                                  "%s=%d failed (log: %s)"
@@ -128,10 +131,6 @@ def identical_copy(base, builddir, name):
 def base_insns(args, base):
     """The base build's own instructions per request in the study's cell
     (the unit of the +1% / +2% plants), by compare.py's counter."""
-    sys.path.insert(0, HERE)
-    from aiorperf import counts
-    from aiorperf.plan import fio_cmd
-    import types
     target = {"path": os.path.join(args.out, "insn-target.dat"),
               "size": 256 << 20, "pass_size": True, "readonly": False,
               "files": {}}
@@ -202,7 +201,7 @@ def run_one(args, engs, kind, idx):
     if os.path.isdir(rdir):
         shutil.rmtree(rdir)
     names = list(engs)
-    cmd = [sys.executable, os.path.join(HERE, "compare.py")]
+    cmd = [sys.executable, os.path.join(REPO, "perf", "compare.py")]
     for n in names:
         cmd += ["--engine", "%s=%s" % (n, engs[n])]
     cmd += ["--configs", ",".join(names), "--rw", "randread", "--bs", "4k",
@@ -248,8 +247,6 @@ def verdicts_of(rdir, thresholds=None):
     budget), so that a table over runs made in chunks reflects one version
     of the statistic (the one committed beside it).
     """
-    sys.path.insert(0, HERE)
-    from aiorperf import gate, stats
     with open(os.path.join(rdir, "results.json")) as f:
         doc = json.load(f)
     out = {}
@@ -284,8 +281,6 @@ def round_spread(samples, head):
 
 def count_verdicts_of(rdir):
     """{head: {count: entry}} of one counted run, judged again."""
-    sys.path.insert(0, HERE)
-    from aiorperf import counts, gate
     with open(os.path.join(rdir, "results.json")) as f:
         doc = json.load(f)
     rows = doc.get("counts") or []
@@ -395,8 +390,6 @@ def counted_rows(args, planted):
 
 
 def table(args):
-    sys.path.insert(0, HERE)
-    from aiorperf import counts, gate, stats
     thresholds = gate.parse_thresholds(args.max_regression) \
         if args.max_regression else dict(gate.DEFAULT_THRESHOLDS)
     trows, env = timed_rows(args, thresholds)
@@ -410,7 +403,7 @@ def table(args):
     caught = [r for r in trows if r["planted_ns"] > 0 and r["runs"] and
               r["flag_rate"] >= 0.95]
     smallest = min(caught, key=lambda r: r["loss_median"]) if caught else None
-    doc = {"tool": "libaioring perf/sensitivity.py",
+    doc = {"tool": "libaioring perf/compare.py sensitivity",
            "date_utc": datetime.datetime.now(datetime.timezone.utc)
            .strftime("%Y-%m-%dT%H:%M:%SZ"),
            "command": args.command, "cell": CELL,
@@ -662,7 +655,6 @@ def check(doc, delays):
 
 
 def main(argv=None):
-    sys.path.insert(0, HERE)
     args = parse_args(argv)
     os.makedirs(os.path.join(args.out, "runs"), exist_ok=True)
     cmdfile = os.path.join(args.out, "command.txt")
@@ -681,7 +673,6 @@ def main(argv=None):
 
 def parse_args(argv):
     """The command line, checked; exits 2 on a usage error."""
-    from aiorperf.cli import parse_duration
     p = new_parser()
     args = p.parse_args(argv)
     try:
@@ -704,16 +695,16 @@ def parse_args(argv):
     args.out = os.path.abspath(args.out)
     args.table_dir = os.path.abspath(args.table_dir or args.out)
     args.build_dir = os.path.join(args.out, "builds")
-    args.command = " ".join(["perf/sensitivity.py"] + [
+    args.command = " ".join(["perf/compare.py", "sensitivity"] + [
         a for a in (argv if argv is not None else sys.argv[1:])])
     return args
 
 
 def new_parser():
     """The options of the study."""
-    from aiorperf import gate
     p = argparse.ArgumentParser(
-        prog="sensitivity.py", description=__doc__.split("\n\n")[0],
+        prog="compare.py sensitivity",
+        description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__.split("\n\n", 1)[1])
     p.add_argument("--runs", type=int, default=20,
@@ -784,6 +775,3 @@ def run_missing(args):
                 for i in todo[k:k + args.per_lock]:
                     run_one(args, engs, kind, i)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -95,6 +95,16 @@ def csv_list(text):
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
+def parse_duration(text):
+    """"5m", "90s", "300" (seconds), "1h" -> seconds."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text or "")
+    if not m or float(m.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(
+            "%r: want a duration such as 5m, 90s or 300" % text)
+    return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[
+        m.group(2)]
+
+
 def fio_ms(seconds):
     return "%dms" % int(round(seconds * 1000))
 

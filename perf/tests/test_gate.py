@@ -320,7 +320,8 @@ class RunnerClassesAndCounts(unittest.TestCase):
         self.assertIn("kernel '6.18.44-v1300' here, '6.18.44-v1272' "
                       "recorded", why)
         self.assertIn("one system call 215 ns here, 950 ns recorded", why)
-        self.assertIn("perf/floors.py --record jobs/floors-ci.json", why)
+        self.assertIn("perf/compare.py floors --record jobs/floors-ci.json",
+                      why)
         self.assertEqual(gate_exit_code(res, strict=True), 0)
         self.assertEqual(compare_report.gate_banner(res),
                          "GATE PASSED: 3 pass, 0 fail, 0 inconclusive, "

@@ -1,13 +1,12 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Self-check of scripts/insn-per-io.py's reading of callgrind output, on
-a fabricated callgrind.out (no valgrind, no fio): name compression, the
-inclusive cost after calls= left out, inlined files kept with their object.
+"""aiorperf.insn on fabricated data (no valgrind, no fio): the table's
+medians and spreads of repeats, and insn-floors' verdicts, through
+`compare.py insn-floors` too.
 
-Run: python3 perf/tests/test_insn.py
+Run: python3 -m unittest discover -s perf/tests  (or this file directly).
 """
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -18,12 +17,8 @@ import unittest
 sys.dont_write_bytecode = True     # keep the tree free of __pycache__
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-_spec = importlib.util.spec_from_file_location(
-    "insn", os.path.join(REPO, "scripts", "insn-per-io.py"))
-insn = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(insn)
 sys.path.insert(0, os.path.join(REPO, "perf"))
-from aiorperf import counts  # noqa: E402
+from aiorperf import counts, insn  # noqa: E402
 
 CALLGRIND_OUT = """\
 # callgrind format
@@ -76,7 +71,7 @@ class SelfCost(unittest.TestCase):
         os.unlink(self.path)
 
     def test_self_cost_per_object(self):
-        costs = insn.self_cost_by_object(self.path)
+        costs = counts.self_cost_by_object(self.path)
         # fio: 100 + 10, not the 1000 its call to the engine cost in all.
         self.assertEqual(costs["/usr/bin/fio"], 110)
         # The engine: its own lines, the inlined libaio.h line included;
@@ -102,20 +97,43 @@ class SelfCost(unittest.TestCase):
 
 
 
-_fspec = importlib.util.spec_from_file_location(
-    "insn_floors", os.path.join(REPO, "scripts", "insn-floors.py"))
-floors = importlib.util.module_from_spec(_fspec)
-_fspec.loader.exec_module(floors)
+class Table(unittest.TestCase):
+    """The median and spread of repeats, by part."""
+
+    def row(self, cfg, fio, engine, libc, total, rep):
+        return {"cell": "randread/4k/qd1/j1", "config": cfg, "rep": rep,
+                "insn_fio": fio, "insn_engine": engine, "insn_libc": libc,
+                "insn_total": total}
+
+    def test_median_and_spread_of_repeats(self):
+        rows = [self.row("aioring", 2200, 252, 14, 2500, 1),
+                self.row("aioring", 2210, 252, 14, 2516, 2),
+                self.row("aioring", 2205, 252, 14, 2503, 3),
+                self.row("libaio", 2480, 0, 28, 2580, 1)]
+        out = insn.summarize(rows, ["aioring", "libaio", "io_uring"],
+                             ["randread/4k/qd1/j1"])
+        self.assertEqual([r["config"] for r in out], ["aioring", "libaio"])
+        a = out[0]
+        self.assertEqual((a["reps"], a["total"], a["spread"]), (3, 2503, 16))
+        self.assertEqual(a["parts"], {"fio": 2205, "libaioring.so": 252,
+                                      "libc": 14, "rest": 34})
+        self.assertEqual(a["part_spread"]["libaioring.so"], 0)
+        self.assertEqual(a["part_spread"]["fio"], 10)
+        self.assertEqual(out[1]["spread"], 0)
+
+    def test_floors_cell_names(self):
+        self.assertEqual(insn.floor_cell("randwrite/4k/qd32"),
+                         "randwrite/4k/qd32/j1")
 
 
 class Floors(unittest.TestCase):
-    """scripts/insn-floors.py: a cell off its floor either way fails."""
+    """compare.py insn-floors: a cell off its floor either way fails."""
 
     FLOORS = {"tolerance": 0.5, "cells": {"randread/4k/qd1": 300.0,
                                           "randread/4k/qd32": 340.0}}
 
     def verdicts(self, measured):
-        return {c: v for c, _, _, v in floors.check(self.FLOORS, measured)}
+        return {c: v for c, _, _, v in insn.check(self.FLOORS, measured)}
 
     def test_on_floor(self):
         self.assertEqual(self.verdicts({"randread/4k/qd1": 300.4,
@@ -138,9 +156,9 @@ class Floors(unittest.TestCase):
             meas = os.path.join(d, "m.json")
             with open(meas, "w") as f:
                 json.dump({"rows": [
-                    {"cell": "randread/4k/qd1", "config": "aioring",
+                    {"cell": "randread/4k/qd1/j1", "config": "aioring",
                      "total": 2500, "parts": {"libaioring.so": 300.2}},
-                    {"cell": "randread/4k/qd1", "config": "libaio-ur",
+                    {"cell": "randread/4k/qd1/j1", "config": "libaio-ur",
                      "total": 2500, "parts": {"libaioring.so": 0}}]}, f)
             for floor, rc in ((250.0, 1), (300.0, 0)):
                 path = os.path.join(d, "floors.json")
@@ -149,8 +167,8 @@ class Floors(unittest.TestCase):
                                "cells": {"randread/4k/qd1": floor}}, f)
                 p = subprocess.run(
                     [sys.executable,
-                     os.path.join(REPO, "scripts", "insn-floors.py"),
-                     "--floors", path, "--measured", meas],
+                     os.path.join(REPO, "perf", "compare.py"),
+                     "insn-floors", "--floors", path, "--measured", meas],
                     capture_output=True, text=True)
                 self.assertEqual(p.returncode, rc, p.stdout + p.stderr)
                 if rc:

@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Self-check of perf/sensitivity.py's table and --check, on fabricated
-runs (no fio, no build): the counting, the re-judging of stored samples
-and both directions of the check.
+"""aiorperf.sensitivity (`compare.py sensitivity`): its table and
+--check, on fabricated runs (no fio, no build): the counting, the
+re-judging of stored samples and both directions of the check.
 
-Run: python3 perf/tests/test_sensitivity.py
+Run: python3 -m unittest discover -s perf/tests  (or this file directly).
 """
 
 import contextlib
@@ -22,7 +22,7 @@ sys.dont_write_bytecode = True     # keep the tree free of __pycache__
 PERF = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, PERF)
 
-import sensitivity  # noqa: E402
+from aiorperf import sensitivity  # noqa: E402
 
 CELL = sensitivity.CELL
 
