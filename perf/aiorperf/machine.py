@@ -58,18 +58,48 @@ def cpu_model():
     return platform.processor() or None
 
 
+def cache_dir():
+    return os.environ.get("AIOR_CACHE", os.path.expanduser(
+        "~/.cache/libaioring"))
+
+
+def boot_hypervisor():
+    """The kernel's "Hypervisor detected: X" at boot, or None.  The
+    kernel log is a ring that a long uptime overwrites, and the class of
+    one machine must not change with its uptime: the line, once read, is
+    kept per boot (the cache's hypervisor-<boot id>) and read back."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            boot = f.read().strip()
+    except OSError:
+        boot = None
+    kept = os.path.join(cache_dir(), "hypervisor-" + boot) if boot else None
+    try:
+        with open(kept) as f:
+            return f.read().strip() or None
+    except (OSError, TypeError):
+        pass
+    try:
+        out = subprocess.run(["dmesg"], capture_output=True, text=True,
+                             timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = re.search(r"Hypervisor detected: (\S+)", out)
+    if m and kept:
+        try:
+            os.makedirs(os.path.dirname(kept), exist_ok=True)
+            with open(kept, "w") as f:
+                f.write(m.group(1) + "\n")
+        except OSError:
+            pass
+    return m.group(1) if m else None
+
+
 def virtualization():
     """"PVM", "KVM, container docker", "none" ...: the hypervisor the
     kernel detected (its boot log, /sys/hypervisor), else "unknown
     hypervisor" when the CPU flags one; then a container, if any."""
-    hv = None
-    try:
-        out = subprocess.run(["dmesg"], capture_output=True, text=True,
-                             timeout=10).stdout
-        m = re.search(r"Hypervisor detected: (\S+)", out)
-        hv = m.group(1) if m else None
-    except (OSError, subprocess.SubprocessError):
-        pass
+    hv = boot_hypervisor()
     if not hv:
         try:
             with open("/sys/hypervisor/type") as f:
@@ -101,8 +131,7 @@ def _probe_binary():
         return None, "no C compiler (cc) to build the probe"
     with open(_PROBE, "rb") as f:
         tag = hashlib.sha256(f.read()).hexdigest()[:12]
-    cache = os.path.join(os.environ.get("AIOR_CACHE", os.path.expanduser(
-        "~/.cache/libaioring")), "syscall-cost")
+    cache = os.path.join(cache_dir(), "syscall-cost")
     exe = os.path.join(cache, "syscall-cost-" + tag)
     if not os.path.exists(exe):
         os.makedirs(cache, exist_ok=True)

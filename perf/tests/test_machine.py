@@ -5,8 +5,11 @@ the names a figure carries, and a run beside the README's headline.  Pure
 functions on fabricated classes, and one real probe of this machine."""
 
 import os
+import subprocess
 import sys
+import tempfile
 import unittest
+from unittest import mock
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
@@ -67,6 +70,33 @@ class ThisMachine(unittest.TestCase):
         self.assertLess(rc["syscall_ns"], 100000)
         self.assertEqual(len(rc["syscall_ns_runs"]), 3)
         self.assertTrue(rc["kernel"] and rc["virtualization"])
+
+
+
+class BootHypervisor(unittest.TestCase):
+    """The hypervisor the kernel named at boot outlives the kernel log:
+    read once, kept per boot, read back after the log has wrapped."""
+
+    def dmesg(self, text):
+        return mock.patch.object(
+            machine.subprocess, "run", return_value=subprocess.
+            CompletedProcess(["dmesg"], 0, stdout=text, stderr=""))
+
+    def test_kept_for_the_boot_once_read(self):
+        with tempfile.TemporaryDirectory() as d, \
+                mock.patch.dict(os.environ, {"AIOR_CACHE": d}):
+            with self.dmesg("[0.000000] Hypervisor detected: PVM\n"):
+                self.assertEqual(machine.boot_hypervisor(), "PVM")
+            # The ring has wrapped: the line is gone, the class is not.
+            with self.dmesg("[9999.0] eth0: link up\n"):
+                self.assertEqual(machine.boot_hypervisor(), "PVM")
+
+    def test_not_in_the_log_and_never_read_is_none(self):
+        with tempfile.TemporaryDirectory() as d, \
+                mock.patch.dict(os.environ, {"AIOR_CACHE": d}), \
+                self.dmesg("[9999.0] eth0: link up\n"):
+            self.assertIsNone(machine.boot_hypervisor())
+            self.assertEqual(os.listdir(d), [])
 
 
 if __name__ == "__main__":
