@@ -1,6 +1,18 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """aiorperf: libaioring's performance harness (standard library only).
 
+perf/compare.py is its one command; `compare.py --help` lists the
+subcommands (cli.SUBCOMMANDS), each a main(argv) in cli or in a module of
+its own:
+    floors       floors files from measured results (--record, --template)
+    insn         instructions per request by part, the A/B's count with
+                 repeats and their spread; insn-floors, the engine's own
+                 against jobs/insn-floors.json
+    profile      where the CPU goes per I/O: a cell under perf record
+    scaling      numjobs 1..N, each a ratio to one job
+    sensitivity  how small a regression the A/B catches: planted builds,
+                 many runs, the detection table
+
 Modules, by role:
     cli      command line, subcommands
     session  one run, step by step: set up, measure, judge, write
@@ -37,8 +49,10 @@ Modules, by role:
     util     small shared helpers: sizes, processes, number formatting,
              running gnuplot
 
-Imports point one way: cli -> session -> outputs -> report (render) and
-verdicts -> run, counts, history, gate, corun_check -> samples (compute)
-and targets, load, fioout, ceiling, env (fio and the machine) -> plan,
-stats, machine, util; state imports none of them.
+Imports point one way: the subcommands' modules (which may use cli's
+parser) -> cli -> session -> outputs -> report (render) and verdicts ->
+run, counts, history, gate, corun_check -> samples (compute) and targets,
+load, fioout, ceiling, env (fio and the machine) -> plan, stats, machine,
+util; state imports none of them.  cli imports a subcommand's module only
+when that subcommand is called.
 """
