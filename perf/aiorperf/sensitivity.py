@@ -53,7 +53,8 @@ import tempfile
 import time
 import types
 
-from . import counts, gate, stats
+from . import counts, gate, machine, stats
+from .history import runner_class
 from .plan import fio_cmd
 from .util import REPO, parse_duration
 
@@ -426,6 +427,7 @@ def table(args):
                                    "kind in each run"},
            "machine": {k: (env or {}).get(k) for k in (
                "kernel", "cpu_model", "nproc", "fio_version")},
+           "runner": runner_class(env),
            "git": subprocess.run(["git", "-C", REPO, "describe", "--always",
                                   "--dirty"], stdout=subprocess.PIPE,
                                  text=True).stdout.strip(),
@@ -492,9 +494,9 @@ def md_intro(doc):
         "build of its kind in one A/B and judges each against the base."
         % doc["cell"],
         "",
-        "Made by (%s, git `%s`, %s, %s CPUs, kernel %s, %s):" % (
-            doc["date_utc"], doc["git"], doc["machine"].get("cpu_model"),
-            doc["machine"].get("nproc"), doc["machine"].get("kernel"),
+        "Made by (%s, git `%s`, on %s, %s):" % (
+            doc["date_utc"], doc["git"], machine.label(
+                doc.get("runner") or runner_class(doc["machine"])),
             doc["machine"].get("fio_version")),
         "",
     ] + ["    " + ln for ln in doc["command"].splitlines()] + [""]
