@@ -75,8 +75,7 @@ from . import counts as cnt
 from . import history as hist
 from .outputs import error_outputs
 from .plan import (DEFAULT_CONFIGS, FULL, QUICK_CELLS, build_cells,
-                   fio_cmd, named_engines, parse_configs,
-                   parse_engine_specs, validate_cell)
+                   named_engines, parse_engine_specs, validate_cell)
 from . import session
 from .stats import LOOKS
 from .util import (REPO, SetupError, csv_list, fmt_secs, notice,

@@ -39,7 +39,8 @@ import os
 import sys
 
 from . import machine
-from .gate import METRICS, median, normalize_floors, ratio
+from .gate import METRICS, normalize_floors
+from .stats import median, ratio
 from .history import runner_class
 
 

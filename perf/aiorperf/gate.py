@@ -40,7 +40,7 @@ to agree with solo runs by `compare.py corun-check`): see co_run_cells.
 
 from .machine import differences
 from .plan import parse_cell_key, reference_of
-from .stats import (DEFAULT_LEVEL, LOOKS, MIN_ROUNDS, cov,  # noqa: F401
+from .stats import (DEFAULT_LEVEL, LOOKS, MIN_ROUNDS, cov,
                     median, paired_trimmed_ci, trimmed_log_ci,
                     paired_ratio_ci, ratio, ratio_ci)
 

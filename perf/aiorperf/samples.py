@@ -4,7 +4,7 @@
 turns a run's samples into medians, spreads and ratios to the anchors.
 Computes only; report.py and outputs.py render what it returns."""
 
-from .gate import cov, median, ratio
+from .stats import cov, median, ratio
 from .plan import base_cell, parse_cell_key
 
 # Pseudo-configuration name of fio's t/io_uring -a1 runs (raw aio ceiling).

@@ -11,8 +11,8 @@ that end a run, are outputs.py's.
 
 import time
 
-from .gate import (FAIL, INCONCLUSIVE, REGRESSION, evaluate_ab,
-                   evaluate_baseline, evaluate_counts, evaluate_gate,
+from .gate import (INCONCLUSIVE, evaluate_ab, evaluate_baseline,
+                   evaluate_counts, evaluate_gate,
                    judged_here, verdicts_exit_code)
 from . import counts as cnt
 from . import history as hist
