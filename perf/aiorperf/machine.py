@@ -13,7 +13,8 @@ only on the class it was measured on:
     kernel          the kernel release, build suffix and all (uname -r)
     virtualization  the hypervisor the kernel detected, and a container
     syscall_ns      one getppid(), measured (syscall_cost.c, best of 7
-                    batches of 100000, median of 3 runs, pinned)
+                    batches of 100000 in the thread's CPU time, median
+                    of 3 runs, pinned)
 
 Two classes are the same when the first four are equal and the system
 call costs within SYSCALL_TOLERANCE of each other: a kernel of the same
