@@ -17,9 +17,11 @@ report cancelled.  Only the job threads count: fio's helper threads wake
 on timers, so their work follows the wall clock, not the requests, and
 would move a total by a quarter from one call to the next.  Every count
 is taken --reps times, the configurations' order alternating; the table
-gives the median and the spread (largest less smallest) of the repeats,
-and another call's totals fall within that spread.  The engine's own part
-(libaioring.so) repeats to the instruction.
+gives the median and the spread (largest less smallest) of the repeats.
+Two calls of randread at QD 1, 32 and 128 (docs/perf/runs/
+2026-12-07-1eb0575-insn) agreed within the larger spread in 14 totals
+of 15, the fifteenth 0.18 of an instruction off, the largest move 7.3;
+the engine's own part (libaioring.so) repeats to the hundredth.
 
 Parts: fio (its own code, and its built-in engines), libaioring.so, libc
 (with the dynamic loader), rest (libaio.so, the vDSO, anything else).
