@@ -2,14 +2,7 @@
 """Fabricated samples, runner classes and A/B results that several test
 files share (not a test file itself: discover loads test_*.py only)."""
 
-import os
-import sys
-
-sys.dont_write_bytecode = True     # keep the tree free of __pycache__
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-
-from aiorperf import gate  # noqa: E402
+from aiorperf import gate
 
 CELL = "randread/4k/qd32/j1"
 CELL1 = "randread/4k/qd1/j1"

@@ -1,20 +1,11 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """fio's t/io_uring, the raw aio ceiling (aiorperf.ceiling): its output
 read back.
-
-Run: python3 -m unittest discover -s perf/tests  (or this file directly).
 """
 
-import os
-import sys
 import unittest
 
-sys.dont_write_bytecode = True     # keep the tree free of __pycache__
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-
-from aiorperf import ceiling  # noqa: E402
+from aiorperf import ceiling
 
 
 class TioOutput(unittest.TestCase):
@@ -29,6 +20,3 @@ class TioOutput(unittest.TestCase):
         with self.assertRaises(ValueError):
             ceiling.parse_tio("queue setup failed\n", True)
 
-
-if __name__ == "__main__":
-    unittest.main()

@@ -1,23 +1,15 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """The command line (aiorperf.cli): usage and set-up errors exit 2 with
 one clear line, --help of the command and its subcommands, a dry run.
-
-Run: python3 -m unittest discover -s perf/tests  (or this file directly).
 """
 
 import io
 import os
-import sys
 import tempfile
 import unittest
 from contextlib import redirect_stderr, redirect_stdout
 
-sys.dont_write_bytecode = True     # keep the tree free of __pycache__
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-
-from aiorperf import cli  # noqa: E402
+from aiorperf import cli
 
 
 class ExitCodes(unittest.TestCase):
@@ -98,6 +90,3 @@ class ExitCodes(unittest.TestCase):
             self.assertEqual(rc, 2)
             self.assertIn("results.json", err)
 
-
-if __name__ == "__main__":
-    unittest.main()

@@ -1,15 +1,8 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """corun-check's verdict (aiorperf.corun_check.agreement) on fabricated
 per-round ratios: no fio run."""
 
-import os
-import sys
 import unittest
-
-sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
 
 from aiorperf.corun_check import AGREE, DISAGREE, agreement, markdown  # noqa
 
@@ -39,6 +32,3 @@ class Agreement(unittest.TestCase):
         self.assertIn("fewer than 3 rounds", markdown({"c": r}, "x", "a",
                                                        "b"))
 
-
-if __name__ == "__main__":
-    unittest.main()

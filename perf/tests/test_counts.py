@@ -1,22 +1,14 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """The exact counts (aiorperf.counts) on fabricated data: strace and
 callgrind reading, per-request keys, the count run's fio command and its
 number of requests.  No fio, valgrind or strace run.
-
-Run: python3 -m unittest discover -s perf/tests  (or this file directly).
 """
 
 import os
-import sys
 import tempfile
 import unittest
 
-sys.dont_write_bytecode = True     # keep the tree free of __pycache__
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-
-from aiorperf import counts  # noqa: E402
+from aiorperf import counts
 
 
 STRACE_JOB = """\
@@ -159,6 +151,3 @@ class Reading(unittest.TestCase):
         n = counts.count_ios("randread/128k/qd32/j1", t)
         self.assertLessEqual(2 * n * 128 * 1024, 0.8 * (1 << 30))
 
-
-if __name__ == "__main__":
-    unittest.main()

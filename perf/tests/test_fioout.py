@@ -1,21 +1,12 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """fio's output (aiorperf.fioout): metrics from its JSON, the engine's
 counter lines on stdout or stderr, per job, and output it cannot use.
-
-Run: python3 -m unittest discover -s perf/tests  (or this file directly).
 """
 
 import json
-import os
-import sys
 import unittest
 
-sys.dont_write_bytecode = True     # keep the tree free of __pycache__
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-
-from aiorperf import fioout  # noqa: E402
+from aiorperf import fioout
 
 
 FIO_JSON = {
@@ -90,6 +81,3 @@ class FioOutput(unittest.TestCase):
             "corun0": {"reaped_ring": 10, "eagain": 1},
             "corun1": {"reaped_ring": 7}})
 
-
-if __name__ == "__main__":
-    unittest.main()

@@ -1,23 +1,15 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """aiorperf.floors --record: a runner class's floors, from results
 files, into the gate's own floors file.
-
-Run: python3 -m unittest discover -s perf/tests  (or this file directly).
 """
 
 import json
 import os
-import sys
 import tempfile
 import unittest
 
-sys.dont_write_bytecode = True     # keep the tree free of __pycache__
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-
-from aiorperf.gate import normalize_floors  # noqa: E402
-from fixtures import CELL, RUNNER, RUNNER_B, samples  # noqa: E402
+from aiorperf.gate import normalize_floors
+from .fixtures import CELL, RUNNER, RUNNER_B, samples
 
 
 def results_doc(runner, ratio, corun=False, fio="fio-3.33"):
@@ -96,6 +88,3 @@ class RecordFloors(unittest.TestCase):
         self.assertEqual(rc, 2)
         self.assertIn("records no runner class", err)
 
-
-if __name__ == "__main__":
-    unittest.main()

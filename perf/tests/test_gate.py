@@ -1,10 +1,8 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """The verdicts of aiorperf.gate on fabricated samples: floors and their
 files, runner classes, exact counts against the A/A fence, timed A/B
 verdicts (fixed and sequential), thresholds, baselines.
 
-Run: python3 -m unittest discover -s perf/tests  (or this file directly).
 Needs no fio and no engine.  Every test asserts values that a wrong gate
 (wrong comparison direction, no noise check, no pairing...) would miss.
 """
@@ -13,22 +11,17 @@ import json
 import math
 import os
 import random
-import sys
 import unittest
 
-sys.dont_write_bytecode = True     # keep the tree free of __pycache__
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-
-from aiorperf import counts, gate, stats  # noqa: E402
-from aiorperf import report as compare_report  # noqa: E402
-from aiorperf.gate import (FAIL, IMPROVEMENT, INCONCLUSIVE,  # noqa: E402
+from aiorperf import counts, gate, stats
+from aiorperf import report as compare_report
+from aiorperf.gate import (FAIL, IMPROVEMENT, INCONCLUSIVE,
                            NO_CHANGE, OTHER_CLASS, PASS, REGRESSION,
                            evaluate_gate, judged_here, needed_runs,
                            normalize_floors, place_floors,
                            verdicts_exit_code as gate_exit_code)
-from fixtures import CELL, RUNNER, RUNNER_B, samples  # noqa: E402
-from fixtures import config_samples as smp  # noqa: E402
+from .fixtures import CELL, RUNNER, RUNNER_B, samples
+from .fixtures import config_samples as smp
 
 
 def floor_gate(floors_json, smp, **kw):
@@ -646,6 +639,3 @@ class Baseline(unittest.TestCase):
         self.assertEqual(r["verdict"], INCONCLUSIVE)
         self.assertIn("this run not measured", r["reason"])
 
-
-if __name__ == "__main__":
-    unittest.main()

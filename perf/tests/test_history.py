@@ -1,8 +1,6 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """Baselines and history (aiorperf.history) on fabricated result files.
 
-Run: python3 -m unittest discover -s perf/tests  (or this file directly).
 The chart test needs gnuplot (scripts/setup.sh installs it) and fails
 without it: the chart is a deliverable, not an option.
 """
@@ -11,16 +9,11 @@ import io
 import json
 import os
 import shutil
-import sys
 import tempfile
 import unittest
 from contextlib import redirect_stderr, redirect_stdout
 
-sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-
-from aiorperf import cli, history  # noqa: E402
+from aiorperf import cli, history
 
 CELL = "randread/4k/qd32/j1"
 CELL1 = "randread/4k/qd1/j1"
@@ -324,6 +317,3 @@ class History(unittest.TestCase):
             self.assertEqual(len(h["skipped"]), 1)
             self.assertIn("broken", h["skipped"][0])
 
-
-if __name__ == "__main__":
-    unittest.main()

@@ -1,10 +1,7 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """aiorperf.insn on fabricated data (no valgrind, no fio): the table's
 medians and spreads of repeats, and insn-floors' verdicts, through
 `compare.py insn-floors` too.
-
-Run: python3 -m unittest discover -s perf/tests  (or this file directly).
 """
 
 import json
@@ -14,11 +11,9 @@ import sys
 import tempfile
 import unittest
 
-sys.dont_write_bytecode = True     # keep the tree free of __pycache__
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(REPO, "perf"))
-from aiorperf import insn  # noqa: E402
+from aiorperf import insn
+from aiorperf.util import REPO
+
 
 class Table(unittest.TestCase):
     """The median and spread of repeats, by part."""
@@ -97,6 +92,3 @@ class Floors(unittest.TestCase):
                 if rc:
                     self.assertIn("FAIL randread/4k/qd1", p.stdout)
 
-
-if __name__ == "__main__":
-    unittest.main()

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """The runner class (aiorperf.machine): what makes two machines one class,
 the names a figure carries, and a run beside the README's headline.  Pure
@@ -6,16 +5,11 @@ functions on fabricated classes, and one real probe of this machine."""
 
 import os
 import subprocess
-import sys
 import tempfile
 import unittest
 from unittest import mock
 
-sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-
-from aiorperf import machine  # noqa: E402
+from aiorperf import machine
 
 # Issue 21's two guest builds: one CPU string, one kernel series.
 A = {"cpu_model": "AMD EPYC", "vcpus": 2, "kernel": "6.18.44-fc-v1272",
@@ -98,6 +92,3 @@ class BootHypervisor(unittest.TestCase):
             self.assertIsNone(machine.boot_hypervisor())
             self.assertEqual(os.listdir(d), [])
 
-
-if __name__ == "__main__":
-    unittest.main()

@@ -1,28 +1,20 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """The files a run writes (aiorperf.outputs): every file of --out from
 one judged run, a run that stopped or could not start, a failed count.
-
-Run: python3 -m unittest discover -s perf/tests  (or this file directly).
 """
 
 import io
 import json
 import os
 import shutil
-import sys
 import tempfile
 import unittest
 import unittest.mock
 import xml.etree.ElementTree as ET
 from contextlib import redirect_stdout
 
-sys.dont_write_bytecode = True     # keep the tree free of __pycache__
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-
-from aiorperf import cli, outputs, state, targets, verdicts  # noqa: E402
-from fixtures import CELL, CELL1, fabricated  # noqa: E402
+from aiorperf import cli, outputs, state, targets, verdicts
+from .fixtures import CELL, CELL1, fabricated
 
 
 def run_state(out, **kw):
@@ -153,6 +145,3 @@ class Outputs(unittest.TestCase):
             self.assertIsNotNone(root.find(".//error"))
             self.assertTrue(os.path.isfile(os.path.join(out, "build.log")))
 
-
-if __name__ == "__main__":
-    unittest.main()

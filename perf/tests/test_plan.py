@@ -1,22 +1,13 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """The plan (aiorperf.plan): cells from the command line, cell keys, fio
 command lines solo and co-run, configs, the balanced order.
-
-Run: python3 -m unittest discover -s perf/tests  (or this file directly).
 """
 
-import os
-import sys
 import unittest
 
-sys.dont_write_bytecode = True     # keep the tree free of __pycache__
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-
-from aiorperf import cli, plan, run, util  # noqa: E402
-from aiorperf.plan import base_cell, parse_cell_key  # noqa: E402
-from fixtures import CELL  # noqa: E402
+from aiorperf import cli, plan, run, util
+from aiorperf.plan import base_cell, parse_cell_key
+from .fixtures import CELL
 
 
 class Plan(unittest.TestCase):
@@ -116,6 +107,3 @@ class Plan(unittest.TestCase):
                   for k in range(40)}
         self.assertGreater(len(firsts), 1)
 
-
-if __name__ == "__main__":
-    unittest.main()

@@ -1,21 +1,14 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """Self-check of aiorperf.remote's parsing and aggregation, no fio run.
 
-Run: python3 -m unittest discover -s perf/tests
   or python3 perf/tests/test_remote.py
 The live test with two fio servers on loopback addresses is
 perf/tests/remote.sh (ctest: perf_remote).
 """
 
-import os
-import sys
 import unittest
 
-sys.dont_write_bytecode = True     # keep the tree free of __pycache__
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from aiorperf import remote  # noqa: E402
+from aiorperf import remote
 
 
 def entry(host, port, iops, p99, usr=10.0, runtime=1000, ios=None,
@@ -142,6 +135,3 @@ class Output(unittest.TestCase):
                          "fio-3.36")
         self.assertEqual(remote._split_output("garbage")[0], None)
 
-
-if __name__ == "__main__":
-    unittest.main()

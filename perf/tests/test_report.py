@@ -1,25 +1,17 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """CI-native outputs (aiorperf.report): JUnit XML read back with a parser,
 verdict tables, Markdown, the chart without gnuplot, the dashboards'
 formats.
-
-Run: python3 -m unittest discover -s perf/tests  (or this file directly).
 """
 
 import os
-import sys
 import tempfile
 import unittest
 import xml.etree.ElementTree as ET
 
-sys.dont_write_bytecode = True     # keep the tree free of __pycache__
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-
-from aiorperf import gate, report  # noqa: E402
-from aiorperf import samples as compare_samples  # noqa: E402
-from fixtures import CELL, CELL1, fabricated, samples  # noqa: E402
+from aiorperf import gate, report
+from aiorperf import samples as compare_samples
+from .fixtures import CELL, CELL1, fabricated, samples
 
 
 class JUnit(unittest.TestCase):
@@ -144,6 +136,3 @@ class Dashboards(unittest.TestCase):
         for e in bigger + smaller:
             self.assertEqual(set(e) - {"range"}, {"name", "unit", "value"})
 
-
-if __name__ == "__main__":
-    unittest.main()

@@ -1,21 +1,13 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """The round loop (aiorperf.run): what a round runs, co-run builds as one
 item, looks of a gate, busy rounds dropped and co-runs kept.
 
-Run: python3 -m unittest discover -s perf/tests  (or this file directly).
 No fio run.
 """
 
-import os
-import sys
 import unittest
 
-sys.dont_write_bytecode = True     # keep the tree free of __pycache__
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-
-from aiorperf import gate, run, state, stats  # noqa: E402
+from aiorperf import gate, run, state, stats
 
 
 class Rounds(unittest.TestCase):
@@ -79,6 +71,3 @@ class Rounds(unittest.TestCase):
         self.assertEqual(sorted(gate._by_round(smp, "c", "base", "iops")),
                          [1, 3])
 
-
-if __name__ == "__main__":
-    unittest.main()

@@ -1,22 +1,13 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """The sample model (aiorperf.samples): a run's samples to medians and
 ratios, the ceiling's share, co-run rows, hosts kept apart.
-
-Run: python3 -m unittest discover -s perf/tests  (or this file directly).
 """
 
-import os
-import sys
 import unittest
 
-sys.dont_write_bytecode = True     # keep the tree free of __pycache__
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-
-from aiorperf import report as compare_report  # noqa: E402
-from aiorperf import samples as compare_samples  # noqa: E402
-from fixtures import CELL, samples  # noqa: E402
+from aiorperf import report as compare_report
+from aiorperf import samples as compare_samples
+from .fixtures import CELL, samples
 
 
 class Summary(unittest.TestCase):
@@ -73,6 +64,3 @@ class Summary(unittest.TestCase):
         self.assertEqual(compare_samples.hosts_in(s + h),
                          ["127.0.0.2:8766"])
 
-
-if __name__ == "__main__":
-    unittest.main()

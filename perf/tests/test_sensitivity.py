@@ -1,10 +1,7 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """aiorperf.sensitivity (`compare.py sensitivity`): its table and
 --check, on fabricated runs (no fio, no build): the counting, the
 re-judging of stored samples and both directions of the check.
-
-Run: python3 -m unittest discover -s perf/tests  (or this file directly).
 """
 
 import contextlib
@@ -14,15 +11,10 @@ import math
 import os
 import random
 import shutil
-import sys
 import tempfile
 import unittest
 
-sys.dont_write_bytecode = True     # keep the tree free of __pycache__
-PERF = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, PERF)
-
-from aiorperf import sensitivity  # noqa: E402
+from aiorperf import sensitivity
 
 CELL = sensitivity.CELL
 
@@ -153,6 +145,3 @@ class Table(unittest.TestCase):
                                0.2 / math.sqrt(3), places=6)
         self.assertIsNone(sensitivity.round_spread(smp[:4], "d0"))
 
-
-if __name__ == "__main__":
-    unittest.main()

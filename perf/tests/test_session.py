@@ -1,26 +1,18 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """One run step by step (aiorperf.session): interrupted before the first
 fio run, it still writes its files.
-
-Run: python3 -m unittest discover -s perf/tests  (or this file directly).
 """
 
 import io
 import os
 import shutil
 import signal
-import sys
 import tempfile
 import unittest
 import unittest.mock
 from contextlib import redirect_stdout
 
-sys.dont_write_bytecode = True     # keep the tree free of __pycache__
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-
-from aiorperf import cli, outputs, session, util, verdicts  # noqa: E402
+from aiorperf import cli, outputs, session, util, verdicts
 
 
 class Session(unittest.TestCase):
@@ -53,6 +45,3 @@ class Session(unittest.TestCase):
         with open(os.path.join(d, "summary.md")) as f:
             self.assertIn("**Interrupted**", f.read())
 
-
-if __name__ == "__main__":
-    unittest.main()

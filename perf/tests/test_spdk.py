@@ -1,24 +1,17 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """Self-check of the spdk-aio config (SPDK's spdk_bdev fio plugin on an
 aio bdev of the target): its fio command line, and its skip where it
 cannot run (not root, plugin not built, --client).
 
-Run: python3 -m unittest discover -s perf/tests
   or python3 perf/tests/test_spdk.py
 Needs no fio run, no SPDK and no root.
 """
 
 import json
-import os
-import sys
 import tempfile
 import unittest
 
-sys.dont_write_bytecode = True     # keep the tree free of __pycache__
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from aiorperf import cli, plan, run, session, spdk, state  # noqa: E402
+from aiorperf import cli, plan, run, session, spdk, state
 
 CELL = "randread/4k/qd32/j1"
 TARGET = {"path": "/dev/shm/aior.dat", "size": 1 << 30, "pass_size": True,
@@ -127,6 +120,3 @@ class Skip(unittest.TestCase):
         self.assertIsNone(sp.restore())
         self.assertIsNone(sp.restore())
 
-
-if __name__ == "__main__":
-    unittest.main()

@@ -1,21 +1,12 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """Statistics of the harness (aiorperf.stats) on fabricated samples.
-
-Run: python3 -m unittest discover -s perf/tests  (or this file directly).
 """
 
 import math
-import os
 import random
-import sys
 import unittest
 
-sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-
-from aiorperf import stats  # noqa: E402
+from aiorperf import stats
 
 
 def rounds(values):
@@ -155,6 +146,3 @@ class Sequential(unittest.TestCase):
                 miss += not lo <= 1 <= hi
             self.assertLess(miss / 400.0, 0.13, n)
 
-
-if __name__ == "__main__":
-    unittest.main()

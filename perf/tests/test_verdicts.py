@@ -1,23 +1,14 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """What a run makes of its verdicts (aiorperf.verdicts): the A/B's roles,
 the hosts judged, judge, the exit status.
-
-Run: python3 -m unittest discover -s perf/tests  (or this file directly).
 """
 
 import argparse
-import os
-import sys
 import unittest
 
-sys.dont_write_bytecode = True     # keep the tree free of __pycache__
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-
-from aiorperf import gate, state, verdicts  # noqa: E402
-from aiorperf.gate import INCONCLUSIVE, NO_CHANGE, REGRESSION  # noqa: E402
-from fixtures import CELL, config_samples as smp  # noqa: E402
+from aiorperf import gate, state, verdicts
+from aiorperf.gate import INCONCLUSIVE, NO_CHANGE, REGRESSION
+from .fixtures import CELL, config_samples as smp
 
 
 def run_state(samples, failures=(), **kw):
@@ -80,6 +71,3 @@ class RunVerdicts(unittest.TestCase):
         self.assertEqual(verdicts.exit_status(st, 0),
                          verdicts.EXIT_INCONCLUSIVE)
 
-
-if __name__ == "__main__":
-    unittest.main()
