@@ -34,6 +34,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -186,7 +187,7 @@ def profile_all(args, own, cells, configs):
                 for cell in cells for config in configs]
     finally:
         cleanup_target(t)
-        os.rmdir(scratch)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def profile_one(args, own, target, scratch, cell, config):
