@@ -49,8 +49,7 @@ import statistics
 import sys
 
 from . import cli, counts, machine
-from .plan import (build_cells, cell_key, named_engines, parse_cell_key,
-                   parse_configs)
+from .plan import build_cells, named_engines, parse_cell_key, parse_configs
 from .targets import cleanup_target, new_target, prepare_target
 from .session import engine_paths
 from .state import RunState
@@ -191,10 +190,10 @@ def report_failures(failures):
 
 # ---- the engine's floors ----
 
-def floor_cell(key):
-    """"randread/4k/qd32" (a floors file's key) -> the run's cell key."""
-    rw, bs, qd = key.split("/")
-    return cell_key(rw, bs, int(qd[len("qd"):]), 1)
+def floors_key(cell):
+    """A run's cell key -> the floors file's key ("randread/4k/qd32")."""
+    c = parse_cell_key(cell)
+    return "%s/%s/qd%d" % (c["rw"], c["bs"], c["qd"])
 
 
 def check(floors, measured):
@@ -238,9 +237,7 @@ def read_measured(paths):
                         "%s (machine not recorded)" % path)
         for row in doc["rows"]:
             if row["config"] == "aioring":
-                c = parse_cell_key(row["cell"])
-                got["%s/%s/qd%d" % (c["rw"], c["bs"], c["qd"])] = \
-                    row["parts"][ENGINE]
+                got[floors_key(row["cell"])] = row["parts"][ENGINE]
     return got, machines
 
 
@@ -261,8 +258,7 @@ def measure(floors, engine):
         if report_failures(failures):
             raise SetupError("a count failed")
         for r in rows:
-            c = parse_cell_key(r["cell"])
-            got["%s/%s/qd%d" % (rw, bs, c["qd"])] = r["parts"][ENGINE]
+            got[floors_key(r["cell"])] = r["parts"][ENGINE]
     return got
 
 

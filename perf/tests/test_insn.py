@@ -40,8 +40,8 @@ class Table(unittest.TestCase):
         self.assertEqual(out[1]["spread"], 0)
 
     def test_floors_cell_names(self):
-        self.assertEqual(insn.floor_cell("randwrite/4k/qd32"),
-                         "randwrite/4k/qd32/j1")
+        self.assertEqual(insn.floors_key("randwrite/4k/qd32/j1"),
+                         "randwrite/4k/qd32")
 
 
 class Floors(unittest.TestCase):
